@@ -1,0 +1,65 @@
+"""synthdet-data: look at an image folder before training on it.
+
+    synthdet-data inspect --data_dir=../shared/data/dev [--output=inspect.json]
+    synthdet-data sample --out_dir=runs/sample_data    # a small folder from bundled images
+"""
+
+import json
+import os
+
+from absl import app, flags, logging
+
+from synthdet_scripts.flags import define_config_flag
+from synthdet_tf.data.discovery import discover
+from synthdet_tf.data.sample import write_sample_folder
+from synthdet_tf.data.summary import format_summary, summarize
+
+_CONFIG = define_config_flag()
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder with real/ and fake/ (overrides config.data.data_dir).")
+_OUTPUT = flags.DEFINE_string("output", None, "inspect: also write the summary as JSON here.")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing --output file.")
+_OUT_DIR = flags.DEFINE_string("out_dir", "runs/sample_data", "sample: where to write the folder.")
+
+VERBS = ("inspect", "sample")
+
+
+def inspect(config):
+    data_dir = _DATA_DIR.value or config.data.data_dir
+    if not data_dir:
+        raise app.UsageError("inspect needs --data_dir (or --config.data.data_dir)")
+    if _OUTPUT.value and os.path.exists(_OUTPUT.value) and not _OVERWRITE.value:
+        raise app.UsageError(f"{_OUTPUT.value} exists; pass --overwrite to replace it")
+    d = config.data
+    discovery = discover(
+        data_dir,
+        fractions=tuple(d.fractions),
+        salt=d.split_salt,
+        max_pixels=int(d.max_pixels),
+        verify=d.verify,
+        source_from=d.source_from,
+        progress=True,
+    )
+    summary = summarize(discovery)
+    print(format_summary(summary))
+    if _OUTPUT.value:
+        with open(_OUTPUT.value, "w") as f:
+            json.dump(summary, f, indent=2)
+        print(f"\nWrote {_OUTPUT.value}")
+
+
+def main(argv):
+    if len(argv) != 2 or argv[1] not in VERBS:
+        raise app.UsageError(f"usage: synthdet-data {{{'|'.join(VERBS)}}} [flags]")
+    if argv[1] == "inspect":
+        inspect(_CONFIG.value)
+    else:
+        print(f"Wrote {write_sample_folder(_OUT_DIR.value)}")
+
+
+def run():
+    logging.set_verbosity(logging.WARNING)
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,1 @@
+"""Image folders -> checked records -> tf.data pipelines (see each module)."""

@@ -1,0 +1,89 @@
+"""Training-time augmentation, applied alike to both classes.
+
+Each transform has its own probability and range (config `data.augment`):
+downscale-then-upscale, Gaussian blur, JPEG re-encode, horizontal flip, in that
+order, mimicking an image that was resized, softened and compressed on its way
+to a social network (the robustness users ask about most). Blur and JPEG at
+p = 0.1 to 0.5 are what CNNDetection (Wang et al., 2020) found to generalise.
+
+All randomness is stateless and driven by a per-element seed, so a seeded
+pipeline produces the same images in the same order on every run.
+"""
+
+import math
+
+import tensorflow as tf
+
+
+def _uniform(seed, low, high):
+    return tf.random.stateless_uniform([], seed=seed, minval=float(low), maxval=float(high))
+
+
+def _maybe(p, seed, image, fn, fn_seed):
+    if p <= 0:
+        return image
+    if p >= 1:
+        return fn(image, fn_seed)
+    return tf.cond(_uniform(seed, 0.0, 1.0) < p, lambda: fn(image, fn_seed), lambda: image)
+
+
+def _to_uint8(x):
+    return tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
+
+
+def gaussian_blur(image, sigma, max_sigma):
+    """Separable Gaussian blur of a uint8 [H, W, 3] image, reflect-padded.
+
+    The kernel has a fixed radius (3 * max_sigma) so the graph is static; its
+    weights follow the drawn sigma.
+    """
+    radius = max(1, int(math.ceil(3.0 * max_sigma)))
+    x = tf.range(-radius, radius + 1, dtype=tf.float32)
+    weights = tf.exp(-0.5 * tf.square(x / tf.maximum(sigma, 1e-3)))
+    weights /= tf.reduce_sum(weights)
+    img = tf.cast(image, tf.float32)[None]
+    # REFLECT needs pad < side; small images fall back to SYMMETRIC-free edge handling.
+    h, w = tf.shape(img)[1], tf.shape(img)[2]
+    pad_h, pad_w = tf.minimum(radius, h - 1), tf.minimum(radius, w - 1)
+    img = tf.pad(img, [[0, 0], [pad_h, pad_h], [pad_w, pad_w], [0, 0]], mode="REFLECT")
+    kernel_v = tf.tile(tf.reshape(weights, [-1, 1, 1, 1]), [1, 1, 3, 1])
+    kernel_h = tf.tile(tf.reshape(weights, [1, -1, 1, 1]), [1, 1, 3, 1])
+    # Crop the kernel to the padding available when the image is tiny.
+    kernel_v = kernel_v[radius - pad_h : radius + pad_h + 1]
+    kernel_h = kernel_h[:, radius - pad_w : radius + pad_w + 1]
+    kernel_v /= tf.reduce_sum(kernel_v[:, :, :1])
+    kernel_h /= tf.reduce_sum(kernel_h[:, :, :1])
+    img = tf.nn.depthwise_conv2d(img, kernel_v, [1, 1, 1, 1], "VALID")
+    img = tf.nn.depthwise_conv2d(img, kernel_h, [1, 1, 1, 1], "VALID")
+    return _to_uint8(img[0])
+
+
+def jpeg_reencode(image, quality):
+    return tf.image.adjust_jpeg_quality(image, tf.cast(quality, tf.int32))
+
+
+def down_up(image, scale):
+    """Downscale by `scale` (antialiased) and back: loses high frequencies."""
+    shape = tf.shape(image)[:2]
+    small = tf.maximum(tf.cast(tf.round(tf.cast(shape, tf.float32) * scale), tf.int32), 1)
+    x = tf.image.resize(image, small, method="bilinear", antialias=True)
+    return _to_uint8(tf.image.resize(x, shape, method="bilinear"))
+
+
+def augment(image, seed, cfg):
+    """Augments one uint8 [H, W, 3] image; `cfg` is config `data.augment`."""
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=8)
+    rescale, blur, jpeg = cfg.rescale, cfg.blur, cfg.jpeg
+    image = _maybe(rescale.p, seeds[0], image, lambda im, s: down_up(im, _uniform(s, *rescale.scale)), seeds[1])
+    image = _maybe(
+        blur.p, seeds[2], image, lambda im, s: gaussian_blur(im, _uniform(s, *blur.sigma), blur.sigma[1]), seeds[3]
+    )
+    image = _maybe(
+        jpeg.p,
+        seeds[4],
+        image,
+        lambda im, s: jpeg_reencode(im, tf.floor(_uniform(s, jpeg.quality[0], jpeg.quality[1] + 1))),
+        seeds[5],
+    )
+    image = _maybe(cfg.hflip, seeds[6], image, lambda im, s: tf.reverse(im, axis=[1]), seeds[7])
+    return tf.ensure_shape(image, image.shape)

@@ -1,0 +1,236 @@
+"""A folder of `real/` and `fake/` images -> a checked table of records.
+
+Layout: `<data_dir>/real/**` and `<data_dir>/fake/**` (any depth, any case of
+the two folder names), optionally `<data_dir>/MANIFEST.csv` with at least
+`relpath,label` and a source column.
+
+Each file gets:
+- a label from its class folder: REAL = 0, FAKE = 1 (the project's order);
+- a source: MANIFEST.csv (`source`, else `source_repo` column), else the
+  `<source>__` file-name prefix, else the first subfolder below the class
+  folder, else "unknown" (`source_from` picks one way explicitly);
+- a split from a hash of its relative path, so adding files never moves old
+  ones between splits;
+- format, size and mode from a Pillow probe; files that fail it are skipped,
+  logged with the reason and returned in `Discovery.skipped`.
+"""
+
+import collections
+import concurrent.futures
+import csv
+import dataclasses
+import hashlib
+import logging
+import os
+
+from tqdm.auto import tqdm
+
+from synthdet_tf.data.pillow_io import DEFAULT_MAX_PIXELS, BadImageError, ImageInfo, probe
+
+REAL, FAKE = 0, 1
+LABEL_NAMES = ("REAL", "FAKE")
+SPLITS = ("train", "val", "test")
+SOURCE_FROM = ("auto", "manifest", "prefix", "folder")
+MANIFEST_NAME = "MANIFEST.csv"
+
+
+@dataclasses.dataclass(frozen=True)
+class Record:
+    relpath: str  # posix, relative to the data dir, e.g. "fake/sg3__seed1.png"
+    path: str
+    label: int
+    source: str
+    split: str
+    info: ImageInfo
+
+
+@dataclasses.dataclass(frozen=True)
+class Skipped:
+    relpath: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ManifestCheck:
+    rows: int
+    matched: int
+    missing_on_disk: tuple
+    not_in_manifest: int
+
+
+@dataclasses.dataclass
+class Discovery:
+    root: str
+    records: list
+    skipped: list
+    manifest: ManifestCheck | None
+
+    def split(self, name: str) -> list:
+        if name not in SPLITS:
+            raise ValueError(f"Unknown split {name!r}; choose one of {SPLITS}")
+        return [r for r in self.records if r.split == name]
+
+    def skip_reasons(self) -> collections.Counter:
+        """Skips counted by reason kind (the text before any ':' or '(')."""
+        return collections.Counter(s.reason.split(":")[0].split(" (")[0] for s in self.skipped)
+
+
+def split_of(relpath: str, fractions=(0.8, 0.1, 0.1), salt: str = "") -> str:
+    """Deterministic split of one file from a hash of its relative path."""
+    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-6:
+        raise ValueError(f"Split fractions must be three non-negative numbers summing to 1, got {fractions}")
+    digest = hashlib.sha256((salt + relpath).encode("utf-8")).digest()
+    u = int.from_bytes(digest[:8], "big") / 2.0**64
+    if u < fractions[0]:
+        return "train"
+    if u < fractions[0] + fractions[1]:
+        return "val"
+    return "test"
+
+
+def _class_dirs(root: str) -> dict:
+    if not os.path.isdir(root):
+        raise ValueError(f"data_dir {root!r} is not a directory")
+    found = {}
+    for name in os.listdir(root):
+        if os.path.isdir(os.path.join(root, name)) and name.lower() in ("real", "fake"):
+            label = REAL if name.lower() == "real" else FAKE
+            if label in found:
+                raise ValueError(f"{root!r} has two folders for {LABEL_NAMES[label]}: {found[label]!r} and {name!r}")
+            found[label] = name
+    missing = [LABEL_NAMES[label].lower() for label in (REAL, FAKE) if label not in found]
+    if missing:
+        raise ValueError(f"{root!r} must contain real/ and fake/ folders; missing: {', '.join(missing)}")
+    return found
+
+
+def _walk_files(root: str, class_dir: str):
+    """Relative posix paths of non-hidden files below root/class_dir, sorted."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(os.path.join(root, class_dir), followlinks=True):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if not name.startswith("."):
+                out.append(os.path.relpath(os.path.join(dirpath, name), root).replace(os.sep, "/"))
+    return sorted(out)
+
+
+def _parse_label(value: str) -> int | None:
+    v = value.strip().lower()
+    return {"real": REAL, "0": REAL, "fake": FAKE, "1": FAKE}.get(v)
+
+
+def read_manifest(root: str) -> dict | None:
+    """relpath -> (label or None, source or None) from MANIFEST.csv, if present."""
+    path = os.path.join(root, MANIFEST_NAME)
+    if not os.path.exists(path):
+        return None
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        fields = reader.fieldnames or []
+        if "relpath" not in fields:
+            raise ValueError(f"{path} has no 'relpath' column (columns: {fields})")
+        source_col = "source" if "source" in fields else ("source_repo" if "source_repo" in fields else None)
+        return {
+            row["relpath"].strip(): (
+                _parse_label(row.get("label", "") or ""),
+                (row.get(source_col) or "").strip() or None if source_col else None,
+            )
+            for row in reader
+        }
+
+
+def source_from_name(relpath: str) -> tuple[str | None, str | None]:
+    """(prefix source, folder source) of a relpath like 'fake/sub/tag__x.png'."""
+    parts = relpath.split("/")
+    name = parts[-1]
+    prefix = name.split("__", 1)[0] if "__" in name and not name.startswith("__") else None
+    folder = parts[1] if len(parts) > 2 else None
+    return prefix, folder
+
+
+def _resolve_source(relpath, manifest_row, source_from):
+    prefix, folder = source_from_name(relpath)
+    manifest_source = manifest_row[1] if manifest_row else None
+    if source_from == "manifest":
+        return manifest_source or "unknown"
+    if source_from == "prefix":
+        return prefix or "unknown"
+    if source_from == "folder":
+        return folder or "unknown"
+    return manifest_source or prefix or folder or "unknown"
+
+
+def discover(
+    data_dir: str,
+    *,
+    fractions=(0.8, 0.1, 0.1),
+    salt: str = "",
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    verify: bool = True,
+    source_from: str = "auto",
+    workers: int | None = None,
+    progress: bool = False,
+) -> Discovery:
+    """Finds, labels, checks and splits every image below data_dir/{real,fake}."""
+    if source_from not in SOURCE_FROM:
+        raise ValueError(f"Unknown source_from {source_from!r}; choose one of {SOURCE_FROM}")
+    split_of("", fractions)  # validates fractions before any file work
+    root = os.path.abspath(data_dir)
+    class_dirs = _class_dirs(root)
+    manifest = read_manifest(root)
+
+    candidates = [(rel, label) for label, d in sorted(class_dirs.items()) for rel in _walk_files(root, d)]
+    skipped, todo = [], []
+    for rel, label in candidates:
+        row = manifest.get(rel) if manifest else None
+        if row and row[0] is not None and row[0] != label:
+            skipped.append(Skipped(rel, f"label mismatch: MANIFEST.csv says {LABEL_NAMES[row[0]]}, folder says {LABEL_NAMES[label]}"))
+        else:
+            todo.append((rel, label, row))
+
+    def check(item):
+        rel, _, _ = item
+        try:
+            return probe(os.path.join(root, rel), max_pixels=max_pixels, verify=verify)
+        except BadImageError as e:
+            return Skipped(rel, str(e))
+        except OSError as e:
+            return Skipped(rel, f"unreadable ({e.strerror or e})")
+
+    # Pillow releases the GIL while decoding, so threads use every core.
+    with concurrent.futures.ThreadPoolExecutor(workers or 2 * (os.cpu_count() or 1)) as pool:
+        results = list(tqdm(pool.map(check, todo), total=len(todo), desc="checking images", disable=not progress, unit="img"))
+
+    records = []
+    for (rel, label, row), result in zip(todo, results):
+        if isinstance(result, Skipped):
+            skipped.append(result)
+            continue
+        records.append(
+            Record(
+                relpath=rel,
+                path=os.path.join(root, rel),
+                label=label,
+                source=_resolve_source(rel, row, source_from),
+                split=split_of(rel, fractions, salt),
+                info=result,
+            )
+        )
+    for s in skipped:
+        logging.warning("Skipping %s: %s", s.relpath, s.reason)
+
+    manifest_check = None
+    if manifest is not None:
+        on_disk = {rel for rel, _ in candidates}
+        missing = tuple(sorted(set(manifest) - on_disk))
+        manifest_check = ManifestCheck(
+            rows=len(manifest),
+            matched=len(on_disk & set(manifest)),
+            missing_on_disk=missing,
+            not_in_manifest=len(on_disk - set(manifest)),
+        )
+        if missing:
+            logging.warning("%d files listed in MANIFEST.csv are not on disk (first: %s)", len(missing), missing[0])
+    logging.info("Discovered %d usable images in %s; skipped %d", len(records), root, len(skipped))
+    return Discovery(root=root, records=records, skipped=skipped, manifest=manifest_check)

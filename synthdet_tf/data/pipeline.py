@@ -1,0 +1,131 @@
+"""Checked records -> batched tf.data pipelines for training and evaluation.
+
+    files -> read + decode (parallel) -> policy -> [cache] -> [shuffle]
+          -> augment (training) -> batch -> normalize (per backbone) -> prefetch
+
+Elements are `(images float32 [B, S, S, 3], labels float32 [B])`, labels
+REAL = 0, FAKE = 1. Decoding and the policy come from `synthdet_tf.preprocess`,
+the same code the exported model runs.
+
+Choices that follow the config (`data.*`):
+- `balance`: "resample" draws both classes with equal probability (epoch size
+  unchanged); "class_weight" leaves the data alone and training weights the
+  loss with `class_weights()`; "none" does neither.
+- `cache`: "auto" caches in memory when the estimated bytes fit
+  `cache_max_bytes`: after the policy when it is deterministic (smallest, and
+  decode + resize run once), else after decoding. "memory" always, "none" never.
+- A seed makes the pipeline deterministic: shuffling, sampling and every
+  augmentation draw follow it, and still differ from epoch to epoch.
+"""
+
+import logging
+
+import numpy as np
+import tensorflow as tf
+
+from synthdet_tf import preprocess
+from synthdet_tf.data.augment import augment
+from synthdet_tf.data.pillow_io import decode_rgb
+from synthdet_tf.preprocess.policy import is_deterministic
+
+AUTOTUNE = tf.data.AUTOTUNE
+BALANCE = ("none", "resample", "class_weight")
+CACHE = ("auto", "memory", "none")
+
+
+def class_weights(records) -> dict:
+    """{label: weight} so both classes weigh the same in the loss (mean weight 1)."""
+    labels = np.array([r.label for r in records])
+    counts = np.bincount(labels, minlength=2)
+    if counts.min() == 0:
+        raise ValueError(f"Both classes are needed for class weights; counts REAL/FAKE = {counts.tolist()}")
+    return {label: float(len(labels) / (2.0 * counts[label])) for label in (0, 1)}
+
+
+def _read_and_decode(path, needs_pillow):
+    def with_pillow():
+        image = tf.numpy_function(decode_rgb, [path], tf.uint8, stateful=False)
+        return tf.ensure_shape(image, [None, None, 3])
+
+    return tf.cond(needs_pillow, with_pillow, lambda: preprocess.decode_image(tf.io.read_file(path)))
+
+
+def cache_stage(records, cfg, training: bool) -> str | None:
+    """Where the pipeline caches: "policy", "decoded" or None."""
+    if cfg.cache not in CACHE:
+        raise ValueError(f"Unknown cache setting {cfg.cache!r}; choose one of {CACHE}")
+    if cfg.cache == "none":
+        return None
+    deterministic = is_deterministic(cfg.policy, training)
+    if deterministic:
+        estimate = len(records) * cfg.image_size**2 * 3
+    else:
+        estimate = sum(r.info.width * r.info.height * 3 for r in records)
+    if cfg.cache == "memory" or estimate <= cfg.cache_max_bytes:
+        return "policy" if deterministic else "decoded"
+    logging.info("Not caching: ~%.2f GB would exceed cache_max_bytes", estimate / 1e9)
+    return None
+
+
+def _class_stream(records, cfg, training, seed, stage):
+    """Decoded (+ policy where deterministic) (image, label) elements of records."""
+    paths = [r.path for r in records]
+    labels = np.array([r.label for r in records], np.float32)
+    pillow = np.array([r.info.needs_pillow for r in records], bool)
+    ds = tf.data.Dataset.from_tensor_slices((paths, labels, pillow))
+    if training and stage is None:
+        ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(lambda p, y, pil: (_read_and_decode(p, pil), y), num_parallel_calls=AUTOTUNE)
+    # The last guard: discovery already checked every file, but one may change
+    # on disk during an hour of training. Log it and go on rather than crash.
+    ds = ds.ignore_errors(log_warning=True)
+    if is_deterministic(cfg.policy, training):
+        ds = ds.map(
+            lambda im, y: (preprocess.apply_policy(im, cfg.policy, cfg.image_size, training=training), y),
+            num_parallel_calls=AUTOTUNE,
+        )
+    if stage is not None:
+        ds = ds.cache()
+        if training:
+            buffer = min(len(records), cfg.shuffle_buffer) if cfg.shuffle_buffer else len(records)
+            ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    return ds
+
+
+def make_dataset(records, cfg, *, backbone: str, batch_size: int, training: bool, seed: int | None = None):
+    """Builds the pipeline over `records` (from discovery) with config `cfg` = `config.data`."""
+    if not records:
+        raise ValueError("No records to build a dataset from (is the split empty?)")
+    if cfg.balance not in BALANCE:
+        raise ValueError(f"Unknown balance {cfg.balance!r}; choose one of {BALANCE}")
+    preprocess.normalize(tf.zeros([1, 1, 3]), backbone)  # fails early on an unknown backbone
+    stage = cache_stage(records, cfg, training)
+
+    if training and cfg.balance == "resample":
+        by_class = [[r for r in records if r.label == label] for label in (0, 1)]
+        if not all(by_class):
+            raise ValueError("balance='resample' needs images of both classes")
+        streams = [_class_stream(rs, cfg, training, seed, stage).repeat() for rs in by_class]
+        ds = tf.data.Dataset.sample_from_datasets(
+            streams, weights=[0.5, 0.5], seed=seed, rerandomize_each_iteration=True
+        ).take(len(records))
+    else:
+        ds = _class_stream(records, cfg, training, seed, stage)
+
+    needs_policy = not is_deterministic(cfg.policy, training)
+    if training:
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+
+        def train_map(element, s):
+            image, label = element
+            crop_seed, aug_seed = tf.unstack(tf.random.experimental.stateless_split(s, 2))
+            if needs_policy:
+                image = preprocess.apply_policy(image, cfg.policy, cfg.image_size, training=True, seed=crop_seed)
+            return augment(image, aug_seed, cfg.augment), label
+
+        ds = tf.data.Dataset.zip((ds, seeds)).map(train_map, num_parallel_calls=AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=False)
+    ds = ds.map(lambda x, y: (preprocess.normalize(x, backbone), y), num_parallel_calls=AUTOTUNE)
+    options = tf.data.Options()
+    options.deterministic = seed is not None or not training
+    return ds.with_options(options).prefetch(AUTOTUNE)

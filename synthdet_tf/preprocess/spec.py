@@ -1,0 +1,46 @@
+"""The preprocessing choices of one model, as a value that travels with it."""
+
+import dataclasses
+
+import tensorflow as tf
+
+from synthdet_tf.preprocess.decode import decode_image
+from synthdet_tf.preprocess.normalize import normalize, scheme_of
+from synthdet_tf.preprocess.policy import apply_policy, check_policy
+
+
+@dataclasses.dataclass(frozen=True)
+class PreprocessSpec:
+    """policy + image size + backbone: everything between bytes and the model."""
+
+    policy: str = "resize"
+    image_size: int = 224
+    backbone: str = "resnet50"
+
+    def __post_init__(self):
+        check_policy(self.policy)
+        scheme_of(self.backbone)
+        if int(self.image_size) < 8:
+            raise ValueError(f"image_size must be at least 8, got {self.image_size}")
+
+    @classmethod
+    def from_config(cls, config) -> "PreprocessSpec":
+        """From a run config (`config.data.policy`, `.data.image_size`, `.model.backbone`)."""
+        return cls(
+            policy=config.data.policy,
+            image_size=int(config.data.image_size),
+            backbone=config.model.backbone,
+        )
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "normalization": scheme_of(self.backbone)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PreprocessSpec":
+        return cls(policy=d["policy"], image_size=int(d["image_size"]), backbone=d["backbone"])
+
+
+def eval_transform(contents: tf.Tensor, spec: PreprocessSpec) -> tf.Tensor:
+    """Encoded bytes -> float32 [S, S, 3] model input, exactly as in evaluation."""
+    image = apply_policy(decode_image(contents), spec.policy, spec.image_size, training=False)
+    return normalize(image, spec.backbone)
