@@ -109,5 +109,34 @@ def test_spec_round_trips_and_eval_transform_matches_steps():
     assert preprocess.PreprocessSpec.from_dict(spec.to_dict()) == spec
     data = encode(random_rgb(40, 50), "PNG")
     got = preprocess.eval_transform(tf.constant(data), spec).numpy()
-    want = (random_rgb(40, 50)[4:36, 9:41].astype(np.float32) - 127.0) / 128.0
-    np.testing.assert_allclose(got, want, atol=1e-6)
+    np.testing.assert_array_equal(got, random_rgb(40, 50)[4:36, 9:41])
+
+
+def test_normalize_layer_matches_function_and_saves(tmp_path):
+    import keras
+
+    x = np.random.default_rng(1).integers(0, 256, (2, 8, 8, 3)).astype(np.uint8)
+    inputs = keras.Input((8, 8, 3), dtype="uint8")
+    model = keras.Model(inputs, preprocess.Normalize("efficientnet_lite0")(inputs))
+    np.testing.assert_allclose(model(x).numpy(), (x.astype(np.float32) - 127.0) / 128.0, atol=1e-6)
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_array_equal(reloaded(x).numpy(), model(x).numpy())
+    with pytest.raises(ValueError, match="vgg"):
+        preprocess.Normalize("vgg")
+
+
+def test_jpeg_dct_scaling_never_goes_below_min_side():
+    from tests.conftest import smooth_rgb
+
+    data = encode(smooth_rgb(400, 512), "JPEG", quality=95)
+    # shorter side 400: 1/4 keeps 100 >= 100, 1/8 would give 50.
+    reduced = preprocess.decode_image(tf.constant(data), min_side=100).numpy()
+    assert reduced.shape == (100, 128, 3)
+    draft = Image.open(io.BytesIO(data))
+    draft.draft("RGB", (128, 100))  # libjpeg's scaled IDCT, as TF's ratio=4
+    assert draft.size == (128, 100)
+    assert np.abs(reduced.astype(int) - np.asarray(draft.convert("RGB")).astype(int)).max() <= 1
+    assert preprocess.decode_image(tf.constant(data), min_side=300).shape == (400, 512, 3)
+    png = encode(smooth_rgb(400, 512), "PNG")  # only JPEG has a DCT to scale in
+    assert preprocess.decode_image(tf.constant(png), min_side=100).shape == (400, 512, 3)

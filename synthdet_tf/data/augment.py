@@ -14,6 +14,8 @@ import math
 
 import tensorflow as tf
 
+from synthdet_tf.preprocess.policy import to_uint8
+
 
 def _uniform(seed, low, high):
     return tf.random.stateless_uniform([], seed=seed, minval=float(low), maxval=float(high))
@@ -25,10 +27,6 @@ def _maybe(p, seed, image, fn, fn_seed):
     if p >= 1:
         return fn(image, fn_seed)
     return tf.cond(_uniform(seed, 0.0, 1.0) < p, lambda: fn(image, fn_seed), lambda: image)
-
-
-def _to_uint8(x):
-    return tf.cast(tf.clip_by_value(tf.round(x), 0.0, 255.0), tf.uint8)
 
 
 def gaussian_blur(image, sigma, max_sigma):
@@ -55,7 +53,7 @@ def gaussian_blur(image, sigma, max_sigma):
     kernel_h /= tf.reduce_sum(kernel_h[:, :, :1])
     img = tf.nn.depthwise_conv2d(img, kernel_v, [1, 1, 1, 1], "VALID")
     img = tf.nn.depthwise_conv2d(img, kernel_h, [1, 1, 1, 1], "VALID")
-    return _to_uint8(img[0])
+    return to_uint8(img[0])
 
 
 def jpeg_reencode(image, quality):
@@ -67,7 +65,7 @@ def down_up(image, scale):
     shape = tf.shape(image)[:2]
     small = tf.maximum(tf.cast(tf.round(tf.cast(shape, tf.float32) * scale), tf.int32), 1)
     x = tf.image.resize(image, small, method="bilinear", antialias=True)
-    return _to_uint8(tf.image.resize(x, shape, method="bilinear"))
+    return to_uint8(tf.image.resize(x, shape, method="bilinear"))
 
 
 def augment(image, seed, cfg):

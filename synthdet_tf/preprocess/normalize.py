@@ -29,19 +29,18 @@ NORMALIZATION_OF_BACKBONE = {
 }
 
 
-def _imagenet(x):
-    return (x / 255.0 - tf.constant(_IMAGENET_MEAN)) / tf.constant(_IMAGENET_STD)
-
-
-def _caffe(x):
-    return x[..., ::-1] - tf.constant(_CAFFE_BGR_MEAN)
-
-
-def _lite(x):
-    return (x - 127.0) / 128.0
-
-
-_SCHEMES = {"imagenet": _imagenet, "caffe": _caffe, "lite": _lite}
+# scheme -> (reverse channels to BGR, scale, offset): out = x * scale + offset.
+# One multiply-add on a batch; the channel swap runs on uint8, before the cast
+# (a float32 x[..., ::-1] alone halved the pipeline's throughput).
+_SCHEMES = {
+    "imagenet": (
+        False,
+        tuple(1.0 / (255.0 * s) for s in _IMAGENET_STD),
+        tuple(-m / s for m, s in zip(_IMAGENET_MEAN, _IMAGENET_STD)),
+    ),
+    "caffe": (True, (1.0, 1.0, 1.0), tuple(-m for m in _CAFFE_BGR_MEAN)),
+    "lite": (False, (1.0 / 128.0,) * 3, (-127.0 / 128.0,) * 3),
+}
 
 
 def scheme_of(backbone: str) -> str:
@@ -57,4 +56,7 @@ def scheme_of(backbone: str) -> str:
 
 def normalize(images: tf.Tensor, backbone: str) -> tf.Tensor:
     """Maps uint8-range images ([..., 3], any dtype) to float32 backbone input."""
-    return _SCHEMES[scheme_of(backbone)](tf.cast(images, tf.float32))
+    to_bgr, scale, offset = _SCHEMES[scheme_of(backbone)]
+    if to_bgr:
+        images = tf.reverse(images, axis=[-1])
+    return tf.cast(images, tf.float32) * tf.constant(scale) + tf.constant(offset)

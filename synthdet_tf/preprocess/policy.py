@@ -23,6 +23,11 @@ POLICIES = ("resize", "center_crop", "random_crop", "resize_shorter_then_crop")
 RANDOM_POLICIES = ("random_crop", "resize_shorter_then_crop")
 
 
+def decode_min_side(policy: str, size: int) -> int | None:
+    """How far decoding may shrink an image for this policy (see decode_image)."""
+    return size if check_policy(policy) in ("resize", "resize_shorter_then_crop") else None
+
+
 def check_policy(policy: str) -> str:
     if policy not in POLICIES:
         raise ValueError(f"Unknown input policy {policy!r}; choose one of {POLICIES}")
@@ -34,8 +39,9 @@ def is_deterministic(policy: str, training: bool) -> bool:
     return not (training and check_policy(policy) in RANDOM_POLICIES)
 
 
-def _to_uint8(image):
-    return tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8)
+def to_uint8(image):
+    """Rounds float pixels to uint8 (saturating), the one rounding rule of synthdet."""
+    return tf.saturate_cast(tf.round(image), tf.uint8)
 
 
 def _reflect_indices(length, size):
@@ -74,11 +80,26 @@ def _crop(image, size, training, seed):
     return _center_crop(image, size)
 
 
+def _resize(image, shape):
+    """Bilinear resize, antialiased only when a side shrinks.
+
+    For pure upscaling the antialiased kernel gives the same values (to 5e-5)
+    at about three times the cost, which matters for 32 px inputs.
+    """
+    shrinks = tf.reduce_any(tf.shape(image)[:2] > shape)
+    resized = tf.cond(
+        shrinks,
+        lambda: tf.image.resize(image, shape, method="bilinear", antialias=True),
+        lambda: tf.image.resize(image, shape, method="bilinear"),
+    )
+    return to_uint8(resized)
+
+
 def _resize_shorter(image, size):
     shape = tf.cast(tf.shape(image)[:2], tf.float32)
     scale = size / tf.reduce_min(shape)
     new_shape = tf.maximum(tf.cast(tf.math.ceil(shape * scale), tf.int32), size)
-    return _to_uint8(tf.image.resize(image, new_shape, method="bilinear", antialias=True))
+    return _resize(image, new_shape)
 
 
 def apply_policy(image, policy: str, size: int, *, training: bool, seed=None):
@@ -88,7 +109,7 @@ def apply_policy(image, policy: str, size: int, *, training: bool, seed=None):
     """
     check_policy(policy)
     if policy == "resize":
-        out = _to_uint8(tf.image.resize(image, [size, size], method="bilinear", antialias=True))
+        out = _resize(image, tf.constant([size, size]))
     elif policy == "center_crop":
         out = _center_crop(reflect_pad_to(image, size), size)
     elif policy == "random_crop":

@@ -5,8 +5,8 @@ import dataclasses
 import tensorflow as tf
 
 from synthdet_tf.preprocess.decode import decode_image
-from synthdet_tf.preprocess.normalize import normalize, scheme_of
-from synthdet_tf.preprocess.policy import apply_policy, check_policy
+from synthdet_tf.preprocess.normalize import scheme_of
+from synthdet_tf.preprocess.policy import apply_policy, check_policy, decode_min_side
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,6 +41,9 @@ class PreprocessSpec:
 
 
 def eval_transform(contents: tf.Tensor, spec: PreprocessSpec) -> tf.Tensor:
-    """Encoded bytes -> float32 [S, S, 3] model input, exactly as in evaluation."""
-    image = apply_policy(decode_image(contents), spec.policy, spec.image_size, training=False)
-    return normalize(image, spec.backbone)
+    """Encoded bytes -> uint8 [S, S, 3] model input, exactly as in evaluation.
+
+    The model normalises it (its first layer is `Normalize(spec.backbone)`).
+    """
+    image = decode_image(contents, decode_min_side(spec.policy, spec.image_size))
+    return apply_policy(image, spec.policy, spec.image_size, training=False)
