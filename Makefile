@@ -25,8 +25,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 
 demo: $(VENV)/.installed
 ifeq ($(DATA),)
-	rm -rf runs/sample_data
-	$(BIN)/synthdet-data sample --out_dir=runs/sample_data
+	test -d runs/sample_data || $(BIN)/synthdet-data sample --out_dir=runs/sample_data
 	$(BIN)/synthdet-data inspect --data_dir=runs/sample_data
 else
 	$(BIN)/synthdet-data inspect --data_dir=$(DATA)
