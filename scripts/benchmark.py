@@ -9,7 +9,7 @@ import platform
 
 from absl import app, flags, logging
 
-from synthdet_scripts.flags import define_config_flag
+from synthdet_scripts.config_flag import define_config_flag
 
 _CONFIG = define_config_flag()
 _DATA_DIR = flags.DEFINE_string("data_dir", "../shared/data/dev", "Folder with real/ and fake/.")

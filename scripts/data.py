@@ -9,7 +9,7 @@ import os
 
 from absl import app, flags, logging
 
-from synthdet_scripts.flags import define_config_flag
+from synthdet_scripts.config_flag import define_config_flag
 from synthdet_tf.data.discovery import discover
 from synthdet_tf.data.sample import write_sample_folder
 from synthdet_tf.data.summary import format_summary, summarize

@@ -26,8 +26,8 @@ def test_probe_accepts_every_supported_case(tmp_path, name):
     write_folder(tmp_path, {name: good_cases()[name]})
     info = probe(str(tmp_path / name))
     assert (info.width, info.height) == (50, 40)
-    # Only the BMP variants TF decodes wrongly go to Pillow.
-    assert info.needs_pillow == (name in ("palette.bmp", "bilevel.bmp"))
+    # Only the BMP variants TF decodes wrongly, and animated GIFs, go to Pillow.
+    assert info.needs_pillow == (name in ("palette.bmp", "bilevel.bmp", "animated.gif"))
 
 
 def test_format_comes_from_content_not_extension(tmp_path):

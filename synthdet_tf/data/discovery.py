@@ -130,14 +130,12 @@ def read_manifest(root: str) -> dict | None:
         fields = reader.fieldnames or []
         if "relpath" not in fields:
             raise ValueError(f"{path} has no 'relpath' column (columns: {fields})")
-        source_col = "source" if "source" in fields else ("source_repo" if "source_repo" in fields else None)
-        return {
-            row["relpath"].strip(): (
-                _parse_label(row.get("label", "") or ""),
-                (row.get(source_col) or "").strip() or None if source_col else None,
-            )
-            for row in reader
-        }
+        source_col = next((c for c in ("source", "source_repo") if c in fields), None)
+        manifest = {}
+        for row in reader:
+            source = (row.get(source_col) or "").strip() if source_col else ""
+            manifest[row["relpath"].strip()] = (_parse_label(row.get("label") or ""), source or None)
+        return manifest
 
 
 def source_from_name(relpath: str) -> tuple[str | None, str | None]:

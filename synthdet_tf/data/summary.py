@@ -162,7 +162,7 @@ def format_summary(summary: dict, max_skipped: int = 20) -> str:
     out.append(_table(size_headers, [_size_row(c, s) for c, s in summary["sizes_per_class"].items()]))
     out += ["", "Sizes per source"]
     out.append(_table(size_headers, [_size_row(k, s) for k, s in summary["sizes_per_source"].items()]))
-    out += ["", f"Decoded with Pillow (TF decodes them wrongly): {summary['needs_pillow_decoder']}; "
+    out += ["", f"Decoded with Pillow (palette BMP, animated GIF): {summary['needs_pillow_decoder']}; "
             f"animated (first frame used): {summary['animated']}"]
     out += ["", "Possible shortcuts (a format or size almost only one class has):"]
     out += [f"  - {s}" for s in summary["shortcuts"]] or ["  none found"]

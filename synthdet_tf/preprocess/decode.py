@@ -7,6 +7,8 @@ against Pillow on TF 2.21:
   here; palette and 1-bit BMP do not decode correctly in TF and go through
   Pillow in the training pipeline (`synthdet_tf.data.pillow_io`).
 - GIF: the first frame (`expand_animations=False` also keeps the rank static).
+  TF still decodes every frame to return it, so the training pipeline sends
+  animated GIFs through Pillow, which returns the same first frame.
 - 16-bit PNG: value >> 8. Grayscale and palette: expanded to RGB.
 - Alpha is dropped, not composited: the detector must see the stored pixels,
   not a background we invent.
