@@ -1,9 +1,10 @@
 """Defaults every experiment starts from.
 
     synthdet-data inspect --data_dir=../shared/data/dev
-    synthdet-data inspect --config=configs/common.py --config.data.source_from=prefix --data_dir=...
+    synthdet-train --config=configs/common.py --workdir=runs/x --data_dir=... --config.train.epochs=3
 
 Each variant config imports `get_config` from here and overrides what differs.
+The optimiser defaults are the study's (Adam-style, learning rate 3e-4).
 """
 
 import ml_collections
@@ -38,5 +39,27 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.augment.jpeg = ml_collections.ConfigDict({"p": 0.1, "quality": (30, 100)})
 
     config.model = ml_collections.ConfigDict()
-    config.model.backbone = "resnet50"  # sets the normalisation (synthdet_tf.preprocess)
+    config.model.backbone = "resnet50"  # tiny | resnet18 | resnet34 | resnet50 | efficientnet_lite0
+    config.model.weights = ""  # "" (scratch) | "imagenet" | /path/to/weights (.h5 or .weights.h5)
+    config.model.dropout = 0.0
+    config.model.npr = False  # feed the NPR residual x - up(down(x)) instead of the image
+
+    config.train = ml_collections.ConfigDict()
+    config.train.epochs = 10
+    config.train.lr = 3e-4
+    config.train.min_lr_ratio = 0.0  # cosine decay ends at lr * this
+    config.train.warmup_steps = 100
+    config.train.weight_decay = 0.0  # AdamW decoupled weight decay
+    config.train.clipnorm = 0.0  # global-norm gradient clipping; 0 = off
+    config.train.label_smoothing = 0.0
+    config.train.early_stopping_patience = 0  # epochs without val AUC gain; 0 = off
+    config.train.backup_every_steps = 200  # BackupAndRestore frequency; 0 = each epoch
+    config.train.per_source_val = True  # accuracy / AUC per source after each epoch
+    config.train.max_train_images = 0  # 0 = all (a small number makes a smoke run)
+    config.train.max_val_images = 0
+    config.train.jit_compile = False  # XLA; see docs/benchmarks.md for when it pays
+    config.train.verbose = 2  # 1 = progress bar, 2 = one line per epoch
+
+    config.precision = "auto"  # auto | float32 | mixed_float16 | mixed_bfloat16
+    config.distribution = "auto"  # auto | none | mirrored | multi_worker
     return config

@@ -10,7 +10,7 @@ import os
 from absl import app, flags, logging
 
 from synthdet_scripts.config_flag import define_config_flag
-from synthdet_tf.data.discovery import discover
+from synthdet_tf.data.discovery import discover_from_config
 from synthdet_tf.data.sample import write_sample_folder
 from synthdet_tf.data.summary import format_summary, summarize
 
@@ -24,21 +24,13 @@ VERBS = ("inspect", "sample")
 
 
 def inspect(config):
-    data_dir = _DATA_DIR.value or config.data.data_dir
-    if not data_dir:
+    if _DATA_DIR.value:
+        config.data.data_dir = _DATA_DIR.value
+    if not config.data.data_dir:
         raise app.UsageError("inspect needs --data_dir (or --config.data.data_dir)")
     if _OUTPUT.value and os.path.exists(_OUTPUT.value) and not _OVERWRITE.value:
         raise app.UsageError(f"{_OUTPUT.value} exists; pass --overwrite to replace it")
-    d = config.data
-    discovery = discover(
-        data_dir,
-        fractions=tuple(d.fractions),
-        salt=d.split_salt,
-        max_pixels=int(d.max_pixels),
-        verify=d.verify,
-        source_from=d.source_from,
-        progress=True,
-    )
+    discovery = discover_from_config(config.data, progress=True)
     summary = summarize(discovery)
     print(format_summary(summary))
     if _OUTPUT.value:

@@ -86,12 +86,16 @@ def test_cache_stage_follows_policy_and_budget(tiny_folder, data_config):
     assert cache_stage(records, data_config, training=False) is None
 
 
-def test_file_vanishing_after_discovery_is_skipped_not_fatal(tiny_folder, data_config):
+def test_file_vanishing_after_discovery_is_skipped_in_training_and_named_in_evaluation(tiny_folder, data_config):
     records = discover(str(tiny_folder)).records
     os.remove(records[0].path)
     data_config.cache = "none"
-    _, y = collect(make_dataset(records, data_config, batch_size=8, training=True, seed=0))
-    assert len(y) == 23
+    ds = make_dataset(records, data_config, batch_size=8, training=True, seed=0)
+    assert ds.cardinality().numpy() == 3  # Keras still knows the epoch length
+    _, y = collect(ds)
+    assert len(y) == 24  # the epoch is filled up from the next pass
+    with pytest.raises(tf.errors.NotFoundError, match=os.path.basename(records[0].path)):
+        collect(make_dataset(records, data_config, batch_size=8, training=False))
 
 
 def test_empty_and_bad_settings_fail_loudly(tiny_folder, data_config):

