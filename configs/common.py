@@ -60,6 +60,6 @@ def get_config() -> ml_collections.ConfigDict:
     config.train.jit_compile = False  # XLA; see docs/benchmarks.md for when it pays
     config.train.verbose = 2  # 1 = progress bar, 2 = one line per epoch
 
-    config.precision = "auto"  # auto | float32 | mixed_float16 | mixed_bfloat16
-    config.distribution = "auto"  # auto | none | mirrored | multi_worker
+    config.precision = "auto"  # auto | float32 | mixed_float16 | mixed_bfloat16 (see synthdet_tf/precision.py)
+    config.distribution = "auto"  # auto | none | mirrored (multi_worker: not supported yet)
     return config

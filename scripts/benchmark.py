@@ -1,6 +1,7 @@
 """synthdet-benchmark: speed targets, as ratios against a baseline measured in the same run.
 
     synthdet-benchmark pipeline --data_dir=../shared/data/dev [--output=bench.json]
+    synthdet-benchmark train [--models=resnet18,resnet50] [--variants=float32,bf16,bf16+xla]
 """
 
 import json
@@ -15,8 +16,11 @@ _CONFIG = define_config_flag()
 _DATA_DIR = flags.DEFINE_string("data_dir", "../shared/data/dev", "Folder with real/ and fake/.")
 _LIMIT = flags.DEFINE_integer("limit", 0, "Use only the first N images (0 = all).")
 _OUTPUT = flags.DEFINE_string("output", None, "Also write the rows as JSON here (never overwritten).")
+_MODELS = flags.DEFINE_list("models", ["resnet18", "resnet34", "resnet50", "efficientnet_lite0"], "train: models.")
+_VARIANTS = flags.DEFINE_list("variants", ["float32", "bf16"], "train: float32, bf16, float32+xla, bf16+xla, fp16.")
+_STEPS = flags.DEFINE_integer("steps", 4, "train: timed steps per row (after 2 warm-up steps).")
 
-VERBS = ("pipeline",)
+VERBS = ("pipeline", "train")
 
 
 def pipeline(config):
@@ -37,12 +41,23 @@ def pipeline(config):
     return rows
 
 
+def train():
+    import tensorflow as tf
+
+    from synthdet_tf.benchmarks import train as bench
+
+    print(f"batch 32, 224 px, AdamW; {os.cpu_count()} CPUs, GPUs: {len(tf.config.list_physical_devices('GPU'))}, TF {tf.__version__}")
+    rows = bench.run(_MODELS.value, _VARIANTS.value, steps=_STEPS.value)
+    print(bench.format_rows(rows))
+    return rows
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] not in VERBS:
         raise app.UsageError(f"usage: synthdet-benchmark {{{'|'.join(VERBS)}}} [flags]")
     if _OUTPUT.value and os.path.exists(_OUTPUT.value):
         raise app.UsageError(f"{_OUTPUT.value} exists; choose another --output")
-    rows = pipeline(_CONFIG.value)
+    rows = pipeline(_CONFIG.value) if argv[1] == "pipeline" else train()
     if _OUTPUT.value:
         with open(_OUTPUT.value, "w") as f:
             json.dump(rows, f, indent=2)

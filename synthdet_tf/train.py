@@ -126,7 +126,7 @@ def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_c
     """Trains `config` on `config.data.data_dir`; returns the final validation metrics."""
     strategy = distribute.make_strategy(config.distribution)
     prepare_workdir(workdir, overwrite)
-    policy = precision.set_precision(config.precision)
+    policy = precision.set_precision(config.precision, config.model.backbone)
     keras.utils.set_random_seed(config.seed)
 
     d = config.data

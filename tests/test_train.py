@@ -96,7 +96,9 @@ def test_schedule_warms_up_then_decays():
 
 
 def test_precision_and_distribution_choices():
-    assert precision.resolve("auto") == "float32"  # no GPU here; bf16 training measured slower on this CPU
+    assert precision.resolve("auto", "tiny") == "float32"
+    assert precision.resolve("auto", "efficientnet_lite0") == "float32"  # bf16 measured slower for it
+    assert precision.resolve("auto", "resnet18") == ("mixed_bfloat16" if precision.cpu_has_bf16() else "float32")
     with pytest.raises(ValueError, match="fp8"):
         precision.resolve("fp8")
     assert distribute.resolve("auto") == "none"

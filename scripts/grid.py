@@ -1,0 +1,36 @@
+"""synthdet-grid: train every combination of config overrides and tabulate validation results.
+
+    synthdet-grid --config=configs/tiny.py --workdir=runs/grid --data_dir=../shared/data/dev \\
+        --grid="train.lr=1e-3,3e-4;data.policy=resize,center_crop"
+"""
+
+from absl import app, flags, logging
+
+from synthdet_scripts.config_flag import define_config_flag
+
+_CONFIG = define_config_flag()
+_WORKDIR = flags.DEFINE_string("workdir", None, "Folder for the runs and grid_results.csv.", required=True)
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder with real/ and fake/.")
+_GRID = flags.DEFINE_string("grid", None, "key=v1,v2;key2=v3,v4 (dotted config paths).", required=True)
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Retrain runs that already finished.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    from synthdet_tf.grid import run_grid
+
+    config = _CONFIG.value
+    if _DATA_DIR.value:
+        config.data.data_dir = _DATA_DIR.value
+    for row in run_grid(config, _WORKDIR.value, _GRID.value, overwrite=_OVERWRITE.value):
+        print(row)
+
+
+def run():
+    logging.set_verbosity(logging.INFO)
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()
