@@ -1,6 +1,6 @@
 """synthdet-benchmark: speed targets, as ratios against a baseline measured in the same run.
 
-    synthdet-benchmark pipeline --data_dir=../shared/data/dev [--output=bench.json]
+    synthdet-benchmark pipeline [--data_dir=../shared/data/dev] [--output=bench.json]
     synthdet-benchmark train [--models=resnet18,resnet50] [--variants=float32,bf16,bf16+xla]
 """
 
@@ -10,10 +10,8 @@ import platform
 
 from absl import app, flags, logging
 
-from synthdet_scripts.config_flag import define_config_flag
+from synthdet_scripts import config_flag
 
-_CONFIG = define_config_flag()
-_DATA_DIR = flags.DEFINE_string("data_dir", "../shared/data/dev", "Folder with real/ and fake/.")
 _LIMIT = flags.DEFINE_integer("limit", 0, "Use only the first N images (0 = all).")
 _OUTPUT = flags.DEFINE_string("output", None, "Also write the rows as JSON here (never overwritten).")
 _MODELS = flags.DEFINE_list("models", ["resnet18", "resnet34", "resnet50", "efficientnet_lite0"], "train: models.")
@@ -29,11 +27,12 @@ def pipeline(config):
     from synthdet_tf.benchmarks import pipeline as bench
     from synthdet_tf.data.discovery import discover
 
-    records = discover(_DATA_DIR.value, max_pixels=int(config.data.max_pixels), progress=True).records
+    data_dir = config.data.data_dir or "../shared/data/dev"
+    records = discover(data_dir, max_pixels=int(config.data.max_pixels), progress=True).records
     if _LIMIT.value:
         records = records[: _LIMIT.value]
     print(
-        f"{len(records)} images from {_DATA_DIR.value}; batch {config.data.batch_size}, {config.data.image_size} px, "
+        f"{len(records)} images from {data_dir}; batch {config.data.batch_size}, {config.data.image_size} px, "
         f"policy {config.data.policy}; {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, TF {tf.__version__}"
     )
     rows = bench.run(records, config.data)
@@ -57,7 +56,7 @@ def main(argv):
         raise app.UsageError(f"usage: synthdet-benchmark {{{'|'.join(VERBS)}}} [flags]")
     if _OUTPUT.value and os.path.exists(_OUTPUT.value):
         raise app.UsageError(f"{_OUTPUT.value} exists; choose another --output")
-    rows = pipeline(_CONFIG.value) if argv[1] == "pipeline" else train()
+    rows = pipeline(config_flag.config()) if argv[1] == "pipeline" else train()
     if _OUTPUT.value:
         with open(_OUTPUT.value, "w") as f:
             json.dump(rows, f, indent=2)

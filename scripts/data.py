@@ -9,13 +9,11 @@ import os
 
 from absl import app, flags, logging
 
-from synthdet_scripts.config_flag import define_config_flag
+from synthdet_scripts import config_flag
 from synthdet_tf.data.discovery import discover_from_config
 from synthdet_tf.data.sample import write_sample_folder
 from synthdet_tf.data.summary import format_summary, summarize
 
-_CONFIG = define_config_flag()
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder with real/ and fake/ (overrides config.data.data_dir).")
 _OUTPUT = flags.DEFINE_string("output", None, "inspect: also write the summary as JSON here.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing --output file.")
 _OUT_DIR = flags.DEFINE_string("out_dir", "runs/sample_data", "sample: where to write the folder.")
@@ -24,8 +22,6 @@ VERBS = ("inspect", "sample")
 
 
 def inspect(config):
-    if _DATA_DIR.value:
-        config.data.data_dir = _DATA_DIR.value
     if not config.data.data_dir:
         raise app.UsageError("inspect needs --data_dir (or --config.data.data_dir)")
     if _OUTPUT.value and os.path.exists(_OUTPUT.value) and not _OVERWRITE.value:
@@ -43,7 +39,7 @@ def main(argv):
     if len(argv) != 2 or argv[1] not in VERBS:
         raise app.UsageError(f"usage: synthdet-data {{{'|'.join(VERBS)}}} [flags]")
     if argv[1] == "inspect":
-        inspect(_CONFIG.value)
+        inspect(config_flag.config())
     else:
         print(f"Wrote {write_sample_folder(_OUT_DIR.value)}")
 

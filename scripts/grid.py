@@ -6,11 +6,9 @@
 
 from absl import app, flags, logging
 
-from synthdet_scripts.config_flag import define_config_flag
+from synthdet_scripts import config_flag
 
-_CONFIG = define_config_flag()
 _WORKDIR = flags.DEFINE_string("workdir", None, "Folder for the runs and grid_results.csv.", required=True)
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder with real/ and fake/.")
 _GRID = flags.DEFINE_string("grid", None, "key=v1,v2;key2=v3,v4 (dotted config paths).", required=True)
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Retrain runs that already finished.")
 
@@ -20,9 +18,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     from synthdet_tf.grid import run_grid
 
-    config = _CONFIG.value
-    if _DATA_DIR.value:
-        config.data.data_dir = _DATA_DIR.value
+    config = config_flag.config()
     for row in run_grid(config, _WORKDIR.value, _GRID.value, overwrite=_OVERWRITE.value):
         print(row)
 

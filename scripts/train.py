@@ -8,11 +8,9 @@ Started again with the same --workdir, a killed run resumes from its last backup
 
 from absl import app, flags, logging
 
-from synthdet_scripts.config_flag import define_config_flag
+from synthdet_scripts import config_flag
 
-_CONFIG = define_config_flag()
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run directory (config, checkpoints, logs).", required=True)
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "Folder with real/ and fake/ (overrides config.data.data_dir).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Train again in a workdir that holds a finished run.")
 
 
@@ -21,9 +19,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     from synthdet_tf.train import train_and_evaluate
 
-    config = _CONFIG.value
-    if _DATA_DIR.value:
-        config.data.data_dir = _DATA_DIR.value
+    config = config_flag.config()
     results = train_and_evaluate(config, _WORKDIR.value, overwrite=_OVERWRITE.value)
     print("validation:", ", ".join(f"{k} {v:.4f}" for k, v in results.items()))
 
