@@ -61,5 +61,5 @@ def get_config() -> ml_collections.ConfigDict:
     config.train.verbose = 2  # 1 = progress bar, 2 = one line per epoch
 
     config.precision = "auto"  # auto | float32 | mixed_float16 | mixed_bfloat16 (see synthdet_tf/precision.py)
-    config.distribution = "auto"  # auto | none | mirrored (multi_worker: not supported yet)
+    config.distribution = "auto"  # auto | none | mirrored | multi_worker (TF_CONFIG)
     return config

@@ -91,7 +91,7 @@ def compile_model(model, train_cfg, total_steps):
     return model
 
 
-def callbacks_for(config, workdir, val_ds, val_records, extra=()):
+def callbacks_for(config, workdir, val_ds, val_records, extra=(), per_source=True):
     t = config.train
     cbs = [
         keras.callbacks.BackupAndRestore(
@@ -104,7 +104,9 @@ def callbacks_for(config, workdir, val_ds, val_records, extra=()):
         keras.callbacks.CSVLogger(os.path.join(workdir, "log.csv"), append=True),
         keras.callbacks.TensorBoard(os.path.join(workdir, "tensorboard")),
     ]
-    if t.per_source_val:
+    # Under multi_worker, predict() drops the last partial batch, so scores
+    # would not line up with records: per-source validation is skipped there.
+    if t.per_source_val and per_source:
         cbs.append(
             PerSourceValidation(
                 val_ds,
@@ -125,6 +127,9 @@ def callbacks_for(config, workdir, val_ds, val_records, extra=()):
 def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_callbacks=()) -> dict:
     """Trains `config` on `config.data.data_dir`; returns the final validation metrics."""
     strategy = distribute.make_strategy(config.distribution)
+    multi_worker = distribute.is_multi_worker(strategy)
+    if distribute.worker_index(strategy):  # other workers keep their files out of the chief's way
+        workdir = os.path.join(workdir, f"worker_{distribute.worker_index(strategy)}")
     prepare_workdir(workdir, overwrite)
     policy = precision.set_precision(config.precision, config.model.backbone)
     keras.utils.set_random_seed(config.seed)
@@ -145,13 +150,17 @@ def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_c
     logging.info("Training on %d images, validating on %d; %s", len(train_records), len(val_records), resolved)
 
     batch = int(d.batch_size)
-    train_ds = make_dataset(train_records, d, batch_size=batch, training=True, seed=config.seed)
-    val_ds = make_dataset(val_records, d, batch_size=batch, training=False)
-    steps_per_epoch = math.ceil(len(train_records) / batch)
+    if batch % strategy.num_replicas_in_sync:
+        raise ValueError(f"batch_size {batch} must divide evenly over {strategy.num_replicas_in_sync} replicas")
+    train_ds = make_dataset(train_records, d, batch_size=batch, training=True, seed=config.seed, drop_remainder=multi_worker)
+    val_ds = make_dataset(val_records, d, batch_size=batch, training=False, drop_remainder=multi_worker)
+    steps_per_epoch = len(train_records) // batch if multi_worker else math.ceil(len(train_records) / batch)
     total_steps = steps_per_epoch * int(config.train.epochs)
 
     with strategy.scope():
         model = compile_model(build_model(config.model, int(d.image_size)), config.train, total_steps)
+        if multi_worker:
+            distribute.prepare_multi_worker_model(model, train_ds)
 
     weights = class_weights(train_records) if d.balance == "class_weight" else None
     model.fit(
@@ -159,7 +168,7 @@ def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_c
         validation_data=val_ds,
         epochs=int(config.train.epochs),
         class_weight=weights,
-        callbacks=callbacks_for(config, workdir, val_ds, val_records, extra_callbacks),
+        callbacks=callbacks_for(config, workdir, val_ds, val_records, extra_callbacks, per_source=not multi_worker),
         verbose=config.train.verbose,
     )
     results = model.evaluate(val_ds, return_dict=True, verbose=0)

@@ -99,7 +99,9 @@ def _class_stream(records, cfg, training, seed, stage):
     return ds
 
 
-def make_dataset(records, cfg, *, batch_size: int, training: bool, seed: int | None = None):
+def make_dataset(
+    records, cfg, *, batch_size: int, training: bool, seed: int | None = None, drop_remainder: bool = False
+):
     """Builds the pipeline over `records` (from discovery) with config `cfg` = `config.data`."""
     if not records:
         raise ValueError("No records to build a dataset from (is the split empty?)")
@@ -136,7 +138,9 @@ def make_dataset(records, cfg, *, batch_size: int, training: bool, seed: int | N
             return augment(image, aug_seed, cfg.augment), label
 
         ds = tf.data.Dataset.zip((ds, seeds)).map(train_map, num_parallel_calls=AUTOTUNE)
-    ds = ds.batch(batch_size, drop_remainder=False)
+    if drop_remainder and len(records) < batch_size:
+        raise ValueError(f"{len(records)} images make no full batch of {batch_size}")
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     options = tf.data.Options()
     options.deterministic = seed is not None or not training
     return ds.with_options(options).prefetch(AUTOTUNE)
