@@ -1,11 +1,12 @@
 """Mixed precision: which Keras dtype policy a run uses.
 
 `auto` picks mixed_float16 on a GPU. On a CPU it picks mixed_bfloat16 only
-where bf16 was measured faster for that model on a CPU with bf16 instructions
-(`synthdet-benchmark train`, docs/benchmarks.md): the ResNets train 1.4-2.1x
-faster in bf16 on this project's reference CPU (AVX-512 BF16), while
-EfficientNet-Lite0 trains 0.7x as fast (its depthwise convolutions have no
-fast bf16 kernel there), so it stays float32. Under every policy the model's
+where bf16 was measured clearly faster for that model on a CPU with bf16
+instructions (`synthdet-benchmark train`, docs/benchmarks.md): the ResNets
+train 1.4-1.6x faster in bf16 on this project's reference CPU (AVX-512 BF16).
+EfficientNet-Lite0 ran at 0.65x until its depthwise convolutions were kept in
+float32 (no fast bf16 kernel there), and then at 1.07x: within this machine's
+run-to-run noise, so auto keeps it float32. Under every policy the model's
 logit is float32 (`models.heads`).
 """
 

@@ -38,6 +38,17 @@ def test_logit_stays_float32_under_mixed_precision():
         keras.mixed_precision.set_global_policy("float32")
 
 
+def test_lite0_keeps_depthwise_convolutions_float32_under_bf16():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_model(model_cfg("efficientnet_lite0"), 64)
+        dw = [l for l in model.layers if isinstance(l, keras.layers.DepthwiseConv2D)]
+        assert len(dw) == 16 and all(l.compute_dtype == "float32" for l in dw)
+        assert model.get_layer("_conv_head").compute_dtype == "bfloat16"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
 def test_npr_residual_removes_what_neighbours_share():
     x = np.random.default_rng(0).normal(size=(1, 8, 8, 3)).astype(np.float32)
     blocky = np.repeat(np.repeat(x[:, ::2, ::2], 2, 1), 2, 2)  # an upsampled image: no new detail

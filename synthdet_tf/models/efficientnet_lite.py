@@ -24,8 +24,19 @@ def _bn_relu6(x, name, relu=True):
     return keras.layers.ReLU(6.0, name=f"{name}_relu6")(x) if relu else x
 
 
+def _depthwise_dtype():
+    """float32 depthwise convolutions under mixed_bfloat16.
+
+    oneDNN has no fast bf16 depthwise kernel on the reference CPU: a Lite0
+    training step in bf16 ran at 0.65-0.85x float32, and 1.07x with only the
+    depthwise layers kept in float32 (docs/benchmarks.md).
+    """
+    return "float32" if keras.mixed_precision.global_policy().name == "mixed_bfloat16" else None
+
+
 def features(x, include_top: bool = False):
     """Lite0 on a normalised batch: pooled 1280-d features, or 1000 ImageNet logits."""
+    dw_dtype = _depthwise_dtype()
     x = keras.layers.Conv2D(32, 3, 2, padding="same", use_bias=False, name="_conv_stem")(x)
     x = _bn_relu6(x, "_bn0")
     index, filters_in = 0, 32
@@ -37,7 +48,9 @@ def features(x, include_top: bool = False):
             if expand != 1:
                 y = keras.layers.Conv2D(filters_in * expand, 1, use_bias=False, name=f"{name}._expand_conv")(y)
                 y = _bn_relu6(y, f"{name}._bn0")
-            y = keras.layers.DepthwiseConv2D(kernel, s, padding="same", use_bias=False, name=f"{name}._depthwise_conv")(y)
+            y = keras.layers.DepthwiseConv2D(
+                kernel, s, padding="same", use_bias=False, dtype=dw_dtype, name=f"{name}._depthwise_conv"
+            )(y)
             y = _bn_relu6(y, f"{name}._bn1")
             y = keras.layers.Conv2D(filters_out, 1, use_bias=False, name=f"{name}._project_conv")(y)
             y = _bn_relu6(y, f"{name}._bn2", relu=False)
