@@ -90,3 +90,26 @@ def test_resnet50_loads_a_local_weights_file(tmp_path):
     backbone.save_weights(path)
     model = build_model(model_cfg("resnet50", weights=str(path)), 64)
     np.testing.assert_array_equal(model.get_layer("resnet50").get_weights()[0], backbone.get_weights()[0])
+
+
+def test_tiny_trains_at_several_sizes_without_crashing_the_process():
+    """Regression: 8-channel convs made oneDNN corrupt the heap at 48 and 64 px (an abort, so a subprocess)."""
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np
+from ml_collections import ConfigDict
+from synthdet_tf.models import build_model
+from synthdet_tf.train import compile_model
+for size in (48, 64, 96):
+    m = build_model(ConfigDict({"backbone": "tiny", "weights": "", "dropout": 0.0, "npr": False}), size)
+    compile_model(m, ConfigDict({"lr": 1e-4, "warmup_steps": 0, "min_lr_ratio": 0.0, "weight_decay": 0.0,
+                                 "clipnorm": 0.0, "label_smoothing": 0.0, "jit_compile": False}), 10)
+    x = np.random.default_rng(0).integers(0, 256, (32, size, size, 3)).astype(np.uint8)
+    for _ in range(3):
+        m.train_on_batch(x, np.zeros(32, np.float32))
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
