@@ -105,3 +105,15 @@ def test_empty_and_bad_settings_fail_loudly(tiny_folder, data_config):
     data_config.balance = "oversample"
     with pytest.raises(ValueError, match="oversample"):
         make_dataset(records, data_config, batch_size=2, training=True)
+
+
+def test_cache_is_complete_after_one_epoch_even_with_a_small_shuffle_buffer(tiny_folder, data_config):
+    records = discover(str(tiny_folder)).records
+    data_config.shuffle_buffer = 4
+    ds = make_dataset(records, data_config, batch_size=8, training=True, seed=0)
+    first = collect(ds)
+    for r in records:
+        os.remove(r.path)
+    second = collect(ds)  # served from memory: no file is read again
+    assert len(second[1]) == len(first[1]) == 24
+    assert sorted(second[1].tolist()) == sorted(first[1].tolist())

@@ -96,6 +96,10 @@ def _class_stream(records, cfg, training, seed, stage):
         if training:
             buffer = min(len(records), cfg.shuffle_buffer) if cfg.shuffle_buffer else len(records)
             ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    if training:
+        # Repeating here, after the cache, lets every pass read the cache to
+        # its end, which is what completes it; make_dataset cuts epochs.
+        ds = ds.repeat()
     return ds
 
 
@@ -113,7 +117,7 @@ def make_dataset(
         by_class = [[r for r in records if r.label == label] for label in (0, 1)]
         if not all(by_class):
             raise ValueError("balance='resample' needs images of both classes")
-        streams = [_class_stream(rs, cfg, training, seed, stage).repeat() for rs in by_class]
+        streams = [_class_stream(rs, cfg, training, seed, stage) for rs in by_class]
         ds = tf.data.Dataset.sample_from_datasets(
             streams, weights=[0.5, 0.5], seed=seed, rerandomize_each_iteration=True
         )
@@ -124,7 +128,7 @@ def make_dataset(
         # skipped, so Keras knows the step count (with an unknown one it
         # miscounts the first epoch's steps).
         n = len(records)
-        ds = ds.repeat().take(n).apply(tf.data.experimental.assert_cardinality(n))
+        ds = ds.take(n).apply(tf.data.experimental.assert_cardinality(n))
 
     needs_policy = not is_deterministic(cfg.policy, training)
     if training:
