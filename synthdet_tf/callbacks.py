@@ -1,6 +1,5 @@
 """Training callbacks that Keras does not ship."""
 
-import collections
 import csv
 import logging
 import math
@@ -69,11 +68,3 @@ class StopOnNaN(keras.callbacks.Callback):
                 "set --config.train.clipnorm, or check the data (the last backup is kept for resuming)"
             )
 
-
-def read_per_source_csv(path: str) -> dict:
-    """{epoch: [rows]} from a PerSourceValidation CSV."""
-    out = collections.defaultdict(list)
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            out[int(row["epoch"])].append(row)
-    return dict(out)

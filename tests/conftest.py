@@ -1,7 +1,6 @@
 """Tiny generated images and folders, and the shared dev data when present."""
 
 import io
-import os
 import pathlib
 
 import numpy as np

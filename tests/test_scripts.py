@@ -5,7 +5,6 @@ import os
 import subprocess
 import sys
 
-import pytest
 
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
 

@@ -47,7 +47,7 @@ def _timed(fn, repeats: int = 3):
 
 def run(records, data_config, pillow_subset: int = 512) -> list[dict]:
     """Measures every row in one run; returns rows of {name, images, seconds, images_per_s}."""
-    cfg = data_config
+    cfg = data_config.copy_and_resolve_references()  # the caller's config stays as it was
     size, batch_size = int(cfg.image_size), int(cfg.batch_size)
     for r in records:  # page cache: both sides read warm files
         with open(r.path, "rb") as f:

@@ -40,7 +40,7 @@ def gaussian_blur(image, sigma, max_sigma):
     weights = tf.exp(-0.5 * tf.square(x / tf.maximum(sigma, 1e-3)))
     weights /= tf.reduce_sum(weights)
     img = tf.cast(image, tf.float32)[None]
-    # REFLECT needs pad < side; small images fall back to SYMMETRIC-free edge handling.
+    # REFLECT padding must be smaller than the side: tiny images get less.
     h, w = tf.shape(img)[1], tf.shape(img)[2]
     pad_h, pad_w = tf.minimum(radius, h - 1), tf.minimum(radius, w - 1)
     img = tf.pad(img, [[0, 0], [pad_h, pad_h], [pad_w, pad_w], [0, 0]], mode="REFLECT")
@@ -83,5 +83,4 @@ def augment(image, seed, cfg):
         lambda im, s: jpeg_reencode(im, tf.floor(_uniform(s, jpeg.quality[0], jpeg.quality[1] + 1))),
         seeds[5],
     )
-    image = _maybe(cfg.hflip, seeds[6], image, lambda im, s: tf.reverse(im, axis=[1]), seeds[7])
-    return tf.ensure_shape(image, image.shape)
+    return _maybe(cfg.hflip, seeds[6], image, lambda im, s: tf.reverse(im, axis=[1]), seeds[7])

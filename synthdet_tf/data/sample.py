@@ -68,7 +68,7 @@ def write_sample_folder(out_dir: str, with_bad_files: bool = True) -> str:
         open(os.path.join(real, "broken__empty.jpg"), "wb").close()
         with open(os.path.join(real, "broken__notes.jpg"), "w") as f:
             f.write("this is a text file with an image extension\n")
-        with open(os.path.join(real, f"photo__grace_hopper.jpg"), "rb") as src:
+        with open(os.path.join(real, "photo__grace_hopper.jpg"), "rb") as src:
             data = src.read()
         with open(os.path.join(fake, "broken__truncated.jpg"), "wb") as f:
             f.write(data[: len(data) // 2])
