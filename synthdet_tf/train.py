@@ -124,8 +124,12 @@ def callbacks_for(config, workdir, val_ds, val_records, extra=(), per_source=Tru
     return cbs + list(extra)
 
 
-def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_callbacks=()) -> dict:
-    """Trains `config` on `config.data.data_dir`; returns the final validation metrics."""
+def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_callbacks=(), splits=None) -> dict:
+    """Trains `config` on `config.data.data_dir`; returns the final validation metrics.
+
+    `splits` = (discovery, train_records, val_records) trains on chosen records
+    instead of the config's split (leave-one-source-out does).
+    """
     strategy = distribute.make_strategy(config.distribution)
     multi_worker = distribute.is_multi_worker(strategy)
     if distribute.worker_index(strategy):  # other workers keep their files out of the chief's way
@@ -135,9 +139,12 @@ def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_c
     keras.utils.set_random_seed(config.seed)
 
     d = config.data
-    found = discover_from_config(d)
-    train_records = subsample(found.split("train"), config.train.max_train_images)
-    val_records = subsample(found.split("val"), config.train.max_val_images)
+    if splits is None:
+        found = discover_from_config(d)
+        splits = (found, found.split("train"), found.split("val"))
+    found = splits[0]
+    train_records = subsample(splits[1], config.train.max_train_images)
+    val_records = subsample(splits[2], config.train.max_val_images)
 
     resolved = {
         "precision_policy": policy,

@@ -70,7 +70,7 @@ def cache_stage(records, cfg, training: bool) -> str | None:
     return None
 
 
-def _class_stream(records, cfg, training, seed, stage):
+def _class_stream(records, cfg, training, seed, stage, perturb=None):
     """Decoded (+ policy where deterministic) (image, label) elements of records."""
     paths = [r.path for r in records]
     labels = np.array([r.label for r in records], np.float32)
@@ -78,8 +78,11 @@ def _class_stream(records, cfg, training, seed, stage):
     ds = tf.data.Dataset.from_tensor_slices((paths, labels, pillow))
     if training and stage is None:
         ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
-    min_side = decode_min_side(cfg.policy, cfg.image_size)
+    # A perturbation works on the image as stored, so decoding must not shrink it.
+    min_side = None if perturb else decode_min_side(cfg.policy, cfg.image_size)
     ds = ds.map(lambda p, y, pil: (_read_and_decode(p, pil, min_side), y), num_parallel_calls=AUTOTUNE)
+    if perturb is not None:
+        ds = ds.map(lambda im, y: (tf.ensure_shape(perturb(im), [None, None, 3]), y), num_parallel_calls=AUTOTUNE)
     if training:
         # The last guard: discovery checked every file, but one may change on
         # disk during an hour of training. Log it and go on rather than crash.
@@ -104,14 +107,27 @@ def _class_stream(records, cfg, training, seed, stage):
 
 
 def make_dataset(
-    records, cfg, *, batch_size: int, training: bool, seed: int | None = None, drop_remainder: bool = False
+    records,
+    cfg,
+    *,
+    batch_size: int,
+    training: bool,
+    seed: int | None = None,
+    drop_remainder: bool = False,
+    perturb=None,
 ):
-    """Builds the pipeline over `records` (from discovery) with config `cfg` = `config.data`."""
+    """Builds the pipeline over `records` (from discovery) with config `cfg` = `config.data`.
+
+    `perturb` (evaluation only): uint8 [H, W, 3] -> uint8 [H', W', 3], applied to
+    the full-resolution decoded image before the policy (robustness sweeps).
+    """
     if not records:
         raise ValueError("No records to build a dataset from (is the split empty?)")
     if cfg.balance not in BALANCE:
         raise ValueError(f"Unknown balance {cfg.balance!r}; choose one of {BALANCE}")
-    stage = cache_stage(records, cfg, training)
+    if perturb is not None and training:
+        raise ValueError("perturb is for evaluation; training augments through config.data.augment")
+    stage = None if perturb is not None else cache_stage(records, cfg, training)
 
     if training and cfg.balance == "resample":
         by_class = [[r for r in records if r.label == label] for label in (0, 1)]
@@ -122,7 +138,7 @@ def make_dataset(
             streams, weights=[0.5, 0.5], seed=seed, rerandomize_each_iteration=True
         )
     else:
-        ds = _class_stream(records, cfg, training, seed, stage)
+        ds = _class_stream(records, cfg, training, seed, stage, perturb)
     if training:
         # Every epoch is exactly len(records) images, even if a file was
         # skipped, so Keras knows the step count (with an unknown one it

@@ -1,0 +1,93 @@
+"""Decision threshold and temperature, chosen on the validation split.
+
+The threshold is a fake probability (after temperature scaling, when there is
+one). It is chosen on validation data only; evaluation reports test metrics
+at it and at 0.5, and a threshold fitted on test is only ever reported as an
+"oracle". The result is a small JSON document stored with the model
+(`calibration.json` in a training workdir, `assets/` of an exported model,
+the sidecar of a TFLite file), so export and detect use the same numbers.
+"""
+
+import json
+import os
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from sklearn import metrics as skm
+
+CALIBRATION_FILE = "calibration.json"
+METHODS = ("balanced_accuracy", "fpr")
+DEFAULT = {"threshold": 0.5, "temperature": 1.0, "method": "default", "chosen_on": None}
+
+
+def sigmoid(logits, temperature: float = 1.0):
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits, np.float64) / temperature))
+
+
+def fit_temperature(labels, logits) -> float:
+    """T minimising the log loss of sigmoid(logit / T) (Guo et al., 2017).
+
+    One scalar, so ranking (AUC, AP) is unchanged; only the probabilities move.
+    """
+    labels, logits = np.asarray(labels, float), np.asarray(logits, float)
+
+    def nll(log_t):
+        p = np.clip(sigmoid(logits, np.exp(log_t)), 1e-12, 1 - 1e-12)
+        return skm.log_loss(labels, p, labels=[0, 1])
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-4, 4), method="bounded").x))
+
+
+def choose_threshold(labels, probs, method: str = "balanced_accuracy", target_fpr: float = 0.05) -> float:
+    """The probability threshold (FAKE when prob >= it) that
+
+    - "balanced_accuracy": maximises balanced accuracy, or
+    - "fpr": calls at most `target_fpr` of the real images fake, with the most fakes caught.
+
+    Candidates are the ROC curve's thresholds; ties go to the one closest to 0.5.
+    """
+    if method not in METHODS:
+        raise ValueError(f"Unknown threshold method {method!r}; choose one of {METHODS}")
+    labels, probs = np.asarray(labels).astype(int), np.asarray(probs, float)
+    if len(np.unique(labels)) < 2:
+        raise ValueError("Choosing a threshold needs both REAL and FAKE images in the validation split")
+    fpr, tpr, thresholds = skm.roc_curve(labels, probs, drop_intermediate=False)
+    thresholds = np.clip(thresholds, 0.0, 1.0)  # roc_curve's first threshold is +inf
+    if method == "balanced_accuracy":
+        score = (tpr + 1 - fpr) / 2
+        ok = score >= score.max() - 1e-12
+    else:
+        allowed = fpr <= target_fpr
+        ok = allowed & (tpr >= tpr[allowed].max() - 1e-12)
+    candidates = thresholds[ok]
+    return float(candidates[np.argmin(np.abs(candidates - 0.5))])
+
+
+def calibrate(labels, logits, method="balanced_accuracy", target_fpr=0.05, temperature=False, chosen_on="val") -> dict:
+    """The calibration document for a model, from its validation logits."""
+    t = fit_temperature(labels, logits) if temperature else 1.0
+    threshold = choose_threshold(labels, sigmoid(logits, t), method, target_fpr)
+    doc = {"threshold": threshold, "temperature": t, "method": method, "chosen_on": chosen_on, "n": int(len(labels))}
+    if method == "fpr":
+        doc["target_fpr"] = float(target_fpr)
+    return doc
+
+
+def save(doc: dict, path: str, overwrite: bool = False) -> None:
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=2)
+    os.replace(tmp, path)
+
+
+def load(path: str) -> dict:
+    with open(path) as f:
+        doc = json.load(f)
+    for key in ("threshold", "temperature"):
+        if not isinstance(doc.get(key), (int, float)):
+            raise ValueError(f"{path}: {key!r} missing or not a number")
+    if not 0.0 <= doc["threshold"] <= 1.0 or doc["temperature"] <= 0:
+        raise ValueError(f"{path}: threshold must be in [0, 1] and temperature > 0, got {doc}")
+    return doc
