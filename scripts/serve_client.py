@@ -1,0 +1,44 @@
+"""synthdet-serve-client: score images with a synthdet model running in TF Serving.
+
+    docker run -p 8501:8501 -p 8500:8500 \\
+      -v "$PWD/exported/synthdet:/models/synthdet" -e MODEL_NAME=synthdet tensorflow/serving
+    synthdet-serve-client --rest=http://localhost:8501 photo.jpg other.png
+    synthdet-serve-client --grpc=localhost:8500 photo.jpg
+
+The images are sent as they are stored (bytes); decoding and preprocessing
+run inside the served model.
+"""
+
+import json
+
+from absl import app, flags
+
+_REST = flags.DEFINE_string("rest", None, "TF Serving REST address, e.g. http://localhost:8501.")
+_GRPC = flags.DEFINE_string("grpc", None, "TF Serving gRPC address, e.g. localhost:8500.")
+_MODEL = flags.DEFINE_string("model_name", "synthdet", "TF Serving model name.")
+_VERSION = flags.DEFINE_integer("version", None, "Model version (default: the newest served).")
+
+
+def main(argv):
+    if len(argv) < 2 or bool(_REST.value) == bool(_GRPC.value):
+        raise app.UsageError("usage: synthdet-serve-client (--rest=URL | --grpc=HOST:PORT) IMAGE [IMAGE ...]")
+    from synthdet_tf import serving_client
+
+    images = []
+    for path in argv[1:]:
+        with open(path, "rb") as f:
+            images.append(f.read())
+    if _REST.value:
+        predictions = serving_client.predict_rest(_REST.value, images, _MODEL.value, _VERSION.value)
+    else:
+        predictions = serving_client.predict_grpc(_GRPC.value, images, _MODEL.value, _VERSION.value)
+    for path, p in zip(argv[1:], predictions):
+        print(json.dumps({"path": path, **p}))
+
+
+def run():
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()
