@@ -2,6 +2,7 @@
 
     synthdet-benchmark pipeline [--data_dir=../shared/data/dev] [--output=bench.json]
     synthdet-benchmark train [--models=resnet18,resnet50] [--variants=float32,bf16,bf16+xla]
+    synthdet-benchmark infer --workdir=runs/lite0 --export_dir=runs/export [--data_dir=../shared/data/dev]
 """
 
 import json
@@ -17,8 +18,13 @@ _OUTPUT = flags.DEFINE_string("output", None, "Also write the rows as JSON here 
 _MODELS = flags.DEFINE_list("models", ["resnet18", "resnet34", "resnet50", "efficientnet_lite0"], "train: models.")
 _VARIANTS = flags.DEFINE_list("variants", ["float32", "bf16"], "train: float32, bf16, float32+xla, bf16+xla, fp16.")
 _STEPS = flags.DEFINE_integer("steps", 4, "train: timed steps per row (after 2 warm-up steps).")
+_WORKDIR = flags.DEFINE_string("workdir", None, "infer: the training run (Keras rows).")
+_EXPORT_DIR = flags.DEFINE_string("export_dir", "exported", "infer: where synthdet-export wrote the SavedModel and TFLite files.")
+_NAME = flags.DEFINE_string("name", "synthdet", "infer: exported model name.")
+_VERSION = flags.DEFINE_integer("version", 1, "infer: exported version.")
+_DETECT_IMAGES = flags.DEFINE_integer("detect_images", 256, "infer: images for the synthdet-detect end-to-end rows (from --data_dir).")
 
-VERBS = ("pipeline", "train")
+VERBS = ("pipeline", "train", "infer")
 
 
 def pipeline(config):
@@ -51,12 +57,42 @@ def train():
     return rows
 
 
+def infer(config):
+    import glob
+
+    from synthdet_tf.benchmarks import infer as bench
+    from synthdet_tf.export.float_model import load_train_config
+
+    if not _WORKDIR.value:
+        raise app.UsageError("infer needs --workdir (a training run) and --export_dir (its export)")
+    size = int(load_train_config(_WORKDIR.value)["data"]["image_size"])
+    import tensorflow as tf
+
+    print(f"{size} px; {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, TF {tf.__version__}")
+    rows = bench.run(_WORKDIR.value, _EXPORT_DIR.value, size=size, name=_NAME.value, version=_VERSION.value)
+    detect = []
+    data_dir = config.data.data_dir
+    if data_dir:
+        files = sorted(glob.glob(os.path.join(data_dir, "*", "*")))
+        files = [f for f in files if not f.endswith(".csv")]
+        step = max(1, len(files) // _DETECT_IMAGES.value)
+        files = files[::step][: _DETECT_IMAGES.value]
+        models = {"SavedModel": os.path.join(_EXPORT_DIR.value, _NAME.value, str(_VERSION.value))}
+        int8 = os.path.join(_EXPORT_DIR.value, "tflite", f"{_NAME.value}_v{_VERSION.value}_int8.tflite")
+        if os.path.exists(int8):
+            models["TFLite int8"] = int8
+        detect = bench.detect_rows(models, files)
+    print(bench.format_rows(rows, detect))
+    return {"formats": rows, "detect": detect}
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] not in VERBS:
         raise app.UsageError(f"usage: synthdet-benchmark {{{'|'.join(VERBS)}}} [flags]")
     if _OUTPUT.value and os.path.exists(_OUTPUT.value):
         raise app.UsageError(f"{_OUTPUT.value} exists; choose another --output")
-    rows = pipeline(config_flag.config()) if argv[1] == "pipeline" else train()
+    verbs = {"pipeline": lambda: pipeline(config_flag.config()), "train": train, "infer": lambda: infer(config_flag.config())}
+    rows = verbs[argv[1]]()
     if _OUTPUT.value:
         with open(_OUTPUT.value, "w") as f:
             json.dump(rows, f, indent=2)

@@ -74,8 +74,9 @@ def warmup_images(size: int) -> list[bytes]:
     return out
 
 
-def sidecar(spec, calibration, variant, input_details=None) -> dict:
+def sidecar(spec, calibration, variant, input_details=None, train_config=None) -> dict:
     return {
+        "train_config": train_config,
         "format": variant,
         "labels": list(LABEL_NAMES),
         "preprocess": spec.to_dict(),
@@ -117,7 +118,9 @@ def export(workdir, export_dir, *, name="synthdet", version=1, formats=FORMATS, 
         data = tflite.convert(model, variant, representative if variant == "tflite_int8" else None)
         path = targets[variant]
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        meta = sidecar(spec, calibration, variant, {"representative_images": len(representative)} if variant == "tflite_int8" else None)
+        meta = sidecar(
+            spec, calibration, variant, {"representative_images": len(representative)} if variant == "tflite_int8" else None, train_config
+        )
         layout.atomic_file(path + ".json", json.dumps(meta, indent=2).encode(), overwrite)
         layout.atomic_file(path, data, overwrite)
         written[variant] = {"path": path, "bytes": len(data)}

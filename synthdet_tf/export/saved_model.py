@@ -52,7 +52,10 @@ def header_pixels(contents):
 class ServingModule(tf.Module):
     def __init__(self, model, spec: PreprocessSpec, calibration: dict, max_pixels: int = MAX_PIXELS):
         super().__init__()
-        self.model = model
+        # Track the weights, not the Keras model: tracked as an object, a Keras
+        # model adds a traced graph of its own, stored beside ours (+0.26 MB here).
+        self.weights = [getattr(v, "value", v) for v in model.weights]
+        self._call = lambda images: model(images, training=False)  # not trackable, so not saved
         self.spec = spec
         self.threshold = float(calibration["threshold"])
         self.temperature = float(calibration["temperature"])
@@ -65,6 +68,12 @@ class ServingModule(tf.Module):
         Made here rather than as tf.function attributes of the module: saved
         as attributes too, every graph would be stored twice.
         """
+        size = self.spec.image_size
+        # One traced model graph that both signatures call: traced into each
+        # signature instead, it would be stored once per signature.
+        self._model_fn = tf.function(
+            self._call, input_signature=[tf.TensorSpec([None, size, size, 3], tf.uint8)]
+        ).get_concrete_function()
         serve = tf.function(self._serve_bytes, input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
         images = tf.function(self._predict_images, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
         return {"serving_default": serve.get_concrete_function(), "predict_images": images.get_concrete_function()}
@@ -78,7 +87,7 @@ class ServingModule(tf.Module):
             return eval_transform(tf.identity(contents), self.spec)
 
     def _outputs(self, images):
-        logit = tf.reshape(tf.cast(self.model(images, training=False), tf.float32), [-1])
+        logit = tf.reshape(tf.cast(self._model_fn(images), tf.float32), [-1])
         prob = tf.sigmoid(logit / self.temperature)
         label = tf.where(prob >= self.threshold, LABEL_NAMES[1], LABEL_NAMES[0])
         return {"fake_probability": prob, "logit": logit, "label": label}

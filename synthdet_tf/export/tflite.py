@@ -14,6 +14,9 @@ sigmoid output would move in 1/256 steps and saturate, so the app applies
 sigmoid(logit / temperature) in float and compares with the threshold.
 """
 
+import os
+import tempfile
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -30,31 +33,40 @@ def _float_input_model(model):
     return clone
 
 
-def _converter(model):
-    """`from_keras_model`: it freezes Keras 3 variables into the flatbuffer.
+def _converter(model, workdir):
+    """A converter over Keras 3's own SavedModel export of `model`.
 
-    (Converting a tf.function over the model instead left every weight as a
-    READ_VARIABLE op: a 180 kB file that returned NaN.)
+    That route freezes the Keras 3 variables into the flatbuffer. (Converting
+    a tf.function over the model left every weight as a READ_VARIABLE op: a
+    180 kB file that returned NaN.) `from_keras_model` does the same but
+    prints every captured tensor.
     """
-    return tf.lite.TFLiteConverter.from_keras_model(model)
+    path = os.path.join(workdir, "keras_export")
+    model.export(path, format="tf_saved_model", verbose=False)
+    return tf.lite.TFLiteConverter.from_saved_model(path)
 
 
 def convert(model, variant: str, representative: np.ndarray | None = None) -> bytes:
     """TFLite flatbuffer bytes; `representative` uint8 [N, S, S, 3] (N >= 200) for int8."""
     if variant not in VARIANTS:
         raise ValueError(f"Unknown TFLite variant {variant!r}; choose from {VARIANTS}")
+    with tempfile.TemporaryDirectory(prefix="synthdet_tflite_") as tmp:
+        return _convert(model, variant, representative, tmp)
+
+
+def _convert(model, variant, representative, tmp):
     if variant == "tflite_int8":
         if representative is None or len(representative) < MIN_REPRESENTATIVE:
             n = 0 if representative is None else len(representative)
             raise ValueError(f"int8 needs at least {MIN_REPRESENTATIVE} representative training images, got {n}")
-        converter = _converter(_float_input_model(model))
+        converter = _converter(_float_input_model(model), tmp)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: ([im[None].astype(np.float32)] for im in representative)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.uint8
         converter.inference_output_type = tf.float32
         return converter.convert()
-    converter = _converter(model)
+    converter = _converter(model, tmp)
     if variant in ("tflite_float16", "tflite_dynamic"):
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
     if variant == "tflite_float16":

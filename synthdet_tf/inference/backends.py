@@ -19,6 +19,7 @@ import os
 import numpy as np
 
 from synthdet_tf.evaluate import calibration
+from synthdet_tf.export import layout
 from synthdet_tf.preprocess import PreprocessSpec
 
 WORKDIR_MODEL = "best.keras"
@@ -103,13 +104,15 @@ class SavedModelBackend(Backend):
     def __init__(self, path: str):
         import tensorflow as tf
 
-        from synthdet_tf.export import layout
-
         self.path = path
         self.loaded = tf.saved_model.load(path)
         self.fn = self.loaded.signatures["predict_images"]
         self.spec = PreprocessSpec.from_dict(_read_json(os.path.join(path, "assets", layout.PREPROCESS_FILE)))
         self.calibration = _calibration_or_default(os.path.join(path, "assets", calibration.CALIBRATION_FILE))
+
+    def train_config(self):
+        path = os.path.join(self.path, "assets", layout.TRAIN_CONFIG_FILE)
+        return _read_json(path) if os.path.exists(path) else None
 
     def logits(self, images):
         import tensorflow as tf
@@ -127,9 +130,12 @@ class TFLiteBackend(Backend):
 
         self.path = path
         self.runner = tflite_runtime.Runner(path, num_threads=num_threads)
-        meta = tflite_runtime.read_sidecar(path)
+        meta = self.meta = tflite_runtime.read_sidecar(path)
         self.spec = PreprocessSpec.from_dict(meta["preprocess"])
         self.calibration = meta.get("calibration") or dict(calibration.DEFAULT)
+
+    def train_config(self):
+        return self.meta.get("train_config")
 
     def logits(self, images):
         return self.runner.logits(images)
