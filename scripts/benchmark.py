@@ -70,18 +70,21 @@ def infer(config):
 
     print(f"{size} px; {os.cpu_count()} CPUs, {platform.processor() or platform.machine()}, TF {tf.__version__}")
     rows = bench.run(_WORKDIR.value, _EXPORT_DIR.value, size=size, name=_NAME.value, version=_VERSION.value)
-    detect = []
-    data_dir = config.data.data_dir
-    if data_dir:
-        files = sorted(glob.glob(os.path.join(data_dir, "*", "*")))
-        files = [f for f in files if not f.endswith(".csv")]
-        step = max(1, len(files) // _DETECT_IMAGES.value)
-        files = files[::step][: _DETECT_IMAGES.value]
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # The sizes the NPR reference was timed at (300 x 300) and a phone photo (12 MP).
+        sets = {"300x300 JPEG": bench.photo_folder(tmp, 300, 300, 64), "4000x3000 JPEG": bench.photo_folder(tmp, 4000, 3000, 16)}
+        data_dir = config.data.data_dir
+        if data_dir:
+            files = sorted(f for f in glob.glob(os.path.join(data_dir, "*", "*")) if not f.endswith(".csv"))
+            step = max(1, len(files) // _DETECT_IMAGES.value)
+            sets[f"dev set sample ({os.path.basename(os.path.normpath(data_dir))})"] = files[::step][: _DETECT_IMAGES.value]
         models = {"SavedModel": os.path.join(_EXPORT_DIR.value, _NAME.value, str(_VERSION.value))}
         int8 = os.path.join(_EXPORT_DIR.value, "tflite", f"{_NAME.value}_v{_VERSION.value}_int8.tflite")
         if os.path.exists(int8):
             models["TFLite int8"] = int8
-        detect = bench.detect_rows(models, files)
+        detect = bench.detect_rows(models, sets)
     print(bench.format_rows(rows, detect))
     return {"formats": rows, "detect": detect}
 

@@ -23,6 +23,7 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing --output
 _BATCH = flags.DEFINE_integer("batch_size", 32, "Images per model call.")
 _CROPS = flags.DEFINE_integer("crops", 1, "For images larger than the model input: mean over this many native-resolution crops.")
 _THREADS = flags.DEFINE_integer("num_threads", None, "TFLite interpreter threads.")
+_SAMPLE = flags.DEFINE_integer("sample", 0, "Score only this many files, spread evenly over the sorted list (0 = all).")
 
 FIELDS = ("path", "fake_probability", "label", "threshold", "logit", "crops", "error")
 
@@ -65,8 +66,15 @@ def main(argv):
     kwargs = {"num_threads": _THREADS.value} if _THREADS.value and (_MODEL.value or "").endswith(".tflite") else {}
     detector = Detector.load(_MODEL.value, **kwargs)
     print(f"model: {detector.backend.kind} {detector.backend.path}", file=sys.stderr)
+    from synthdet_tf.detector import expand_paths
+
+    files, _ = expand_paths(argv[1:])
+    paths = argv[1:]
+    if _SAMPLE.value and len(files) > _SAMPLE.value:
+        paths = [files[round(i * len(files) / _SAMPLE.value)] for i in range(_SAMPLE.value)]
+        print(f"scoring {len(paths)} of {len(files)} files (--sample)", file=sys.stderr)
     results = []
-    for r in detector.detect(argv[1:], batch_size=_BATCH.value, crops=_CROPS.value, progress=True):
+    for r in detector.detect(paths, batch_size=_BATCH.value, crops=_CROPS.value, progress=True):
         if r.error:
             print(f"could not score {r.path}: {r.error}", file=sys.stderr)
         results.append(r)

@@ -13,7 +13,10 @@ from absl import app, flags, logging
 
 _MODEL = flags.DEFINE_string("model", None, "Workdir, .keras, SavedModel dir or .tflite.", required=True)
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "Labelled folder with real/ and fake/.", required=True)
-_SPLIT = flags.DEFINE_enum("split", "test", ["train", "val", "test"], "Split to report on.")
+_SPLIT = flags.DEFINE_enum(
+    "split", "test", ["train", "val", "test", "all"],
+    "Split to report on; 'all' for a folder none of which was trained on (uses the model's stored threshold).",
+)
 _OUTPUT_DIR = flags.DEFINE_string("output_dir", None, "Where the report goes.", required=True)
 _ROBUSTNESS = flags.DEFINE_bool("robustness", False, "Also sweep JPEG, downscaling and blur.")
 _AUDIT = flags.DEFINE_bool("audit", False, "Also re-evaluate with every image re-saved as one JPEG size/quality.")

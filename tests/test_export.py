@@ -212,3 +212,47 @@ def test_export_script_refuses_to_overwrite(trained):
     root, _ = trained
     result = run_script("synthdet_scripts.export", f"--workdir={root / 'run'}", f"--export_dir={root / 'exported'}", "--name=det", "--version=3", "--formats=saved_model")
     assert result.returncode != 0 and "exists" in result.stderr
+
+
+def test_detect_sample_and_evaluate_all_on_an_unseen_folder(trained, tmp_path):
+    root, written = trained
+    result = run_script("synthdet_scripts.detect", f"--model={written['saved_model']['path']}", "--sample=5", str(root / "data"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "scoring 5 of 300 files" in result.stderr and len(result.stdout.strip().splitlines()) == 6
+    from synthdet_tf.evaluate.report import evaluate_model
+
+    report = evaluate_model(written["saved_model"]["path"], str(root / "data"), str(tmp_path / "all"), split="all")
+    assert report["n"] == 300 and report["calibration"]["origin"] == "stored with the model"
+    assert report["calibration"]["threshold"] == 0.4
+
+
+SHIPPED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exported")
+
+
+def test_shipped_model_is_the_default_and_its_formats_agree(tmp_path):
+    """The model in exported/ loads with no path, carries its card's threshold, and its int8 file agrees."""
+    assert Detector.load().backend.path == os.path.join(SHIPPED, "synthdet", "1")
+    detector = Detector.load()
+    assert detector.threshold == pytest.approx(0.349, abs=5e-4) and detector.spec.image_size == 224
+    total = layout.dir_bytes(os.path.join(SHIPPED, "synthdet")) + layout.dir_bytes(os.path.join(SHIPPED, "tflite"))
+    assert total < 40e6
+    from synthdet_tf.data.sample import write_sample_folder
+
+    folder = write_sample_folder(str(tmp_path / "sample"), with_bad_files=True)
+    results = list(detector.detect([folder]))
+    int8 = list(Detector.load(os.path.join(SHIPPED, "tflite", "synthdet_v1_int8.tflite")).detect([folder]))
+    good = [(a, b) for a, b in zip(results, int8) if not a.error]
+    assert len(good) >= 20 and sum(1 for r in results if r.error) == 3
+    assert np.mean([abs(a.fake_probability - b.fake_probability) for a, b in good]) < 0.1
+
+
+def test_shipped_model_on_real_dev_images(shared_dev):
+    """The shipped SavedModel on 120 dev test images: the card's numbers, not a lucky sample."""
+    from synthdet_tf.data.discovery import subsample
+
+    detector = Detector.load()
+    records = subsample(discover(str(shared_dev)).split("test"), 120)
+    results = list(detector.detect([r.path for r in records]))
+    assert not any(r.error for r in results)
+    accuracy = np.mean([(r.label == "FAKE") == (rec.label == 1) for r, rec in zip(results, records)])
+    assert accuracy > 0.85

@@ -44,7 +44,7 @@ def test_lite0_keeps_depthwise_convolutions_float32_under_bf16():
         model = build_model(model_cfg("efficientnet_lite0"), 64)
         dw = [l for l in model.layers if isinstance(l, keras.layers.DepthwiseConv2D)]
         assert len(dw) == 16 and all(l.compute_dtype == "float32" for l in dw)
-        assert model.get_layer("_conv_head").compute_dtype == "bfloat16"
+        assert model.get_layer("conv_head").compute_dtype == "bfloat16"
     finally:
         keras.mixed_precision.set_global_policy("float32")
 

@@ -78,19 +78,43 @@ def run(workdir, export_dir, *, size, name="synthdet", version=1, batch=32) -> l
     return rows
 
 
-def detect_rows(models: dict, files: list[str], batch_size=32) -> list[dict]:
-    """End-to-end seconds per image of Detector.detect over `files`, per model path."""
+def photo_folder(out_dir: str, width: int, height: int, n: int) -> list[str]:
+    """n JPEGs (q90) of width x height made from scikit-learn's bundled photos, with sensor-like noise."""
+    from PIL import Image
+
+    from synthdet_tf.data.sample import _photos
+
+    os.makedirs(out_dir, exist_ok=True)
+    sources = [p for _, p in _photos()]
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(n):
+        with Image.open(sources[i % len(sources)]) as im:
+            pixels = np.asarray(im.convert("RGB").resize((width, height)), np.float32)
+        pixels = np.clip(pixels + rng.normal(0, 3, pixels.shape), 0, 255).astype(np.uint8)
+        path = os.path.join(out_dir, f"photo_{width}x{height}_{i}.jpg")
+        Image.fromarray(pixels).save(path, quality=90)
+        paths.append(path)
+    return paths
+
+
+def detect_rows(models: dict, sets: dict, batch_size=32) -> list[dict]:
+    """End-to-end time per image of Detector.detect, per model path and image set {name: files}."""
+    from PIL import Image
+
     from synthdet_tf.detector import Detector
 
     rows = []
     for label, path in models.items():
         detector = Detector.load(path)
-        list(detector.detect(files[:batch_size], batch_size=batch_size))  # warm-up: tracing, first allocations
-        start = time.perf_counter()
-        results = list(detector.detect(files, batch_size=batch_size))
-        seconds = time.perf_counter() - start
-        rows.append({"model": label, "images": len(results), "errors": sum(1 for r in results if r.error),
-                     "ms_per_image": 1000 * seconds / len(results)})
+        for set_name, files in sets.items():
+            list(detector.detect(files[:batch_size], batch_size=batch_size))  # warm-up: tracing, first allocations
+            start = time.perf_counter()
+            results = list(detector.detect(files, batch_size=batch_size))
+            seconds = time.perf_counter() - start
+            megapixels = sum(np.prod(Image.open(f).size) for f in files) / 1e6
+            rows.append({"model": label, "images": set_name, "n": len(results), "errors": sum(1 for r in results if r.error),
+                         "ms_per_image": 1000 * seconds / len(results), "s_per_megapixel": seconds / megapixels})
     return rows
 
 
@@ -105,7 +129,7 @@ def format_rows(rows, detect=()) -> str:
             f"{r['batch32_img_per_s']:.1f} | {r['throughput_vs_keras_float32']:.2f}x |"
         )
     if detect:
-        lines += ["", "| synthdet-detect end to end (decode included) | images | ms per image |", "|---|---:|---:|"]
+        lines += ["", "| synthdet-detect end to end (decode included) | images | n | ms per image | s per megapixel |", "|---|---|---:|---:|---:|"]
         for r in detect:
-            lines.append(f"| {r['model']} | {r['images']} | {r['ms_per_image']:.1f} |")
+            lines.append(f"| {r['model']} | {r['images']} | {r['n']} | {r['ms_per_image']:.1f} | {r['s_per_megapixel']:.3f} |")
     return "\n".join(lines) + "\n"

@@ -96,10 +96,11 @@ def evaluate_model(model, data_dir, output_dir, *, split="test", robustness=Fals
     backend = load_backend(model)
     s = _split_settings(backend)
     found = discover(data_dir, fractions=tuple(s["fractions"]), salt=s["split_salt"], source_from=s["source_from"], progress=True)
-    records = found.split(split)
+    # "all": a folder the model never saw (none of it was trained on), scored whole.
+    records = found.records if split == "all" else found.split(split)
     if not records:
         raise ValueError(f"No {split} images in {data_dir}")
-    val = found.split("val") if split != "val" else []
+    val = found.split("val") if split not in ("val", "all") else []
 
     val_logits = predict_logits(backend, val, batch_size=batch_size, desc="val") if val else np.zeros(0)
     cal, cal_origin = _calibration(backend, val, val_logits, args)
