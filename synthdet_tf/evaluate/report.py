@@ -35,13 +35,14 @@ def _split_settings(backend) -> dict:
     return {**default, **stored}
 
 
-def _calibration(backend, val, val_logits, args) -> tuple[dict, str]:
+def _calibration(backend, val, args, batch_size) -> tuple[dict, str]:
     stored = backend.calibration
     if stored.get("method") != "default" and not args.get("recalibrate"):
         return stored, "stored with the model"
-    if not val:
-        logging.warning("No validation images: using threshold 0.5")
-        return dict(calibration.DEFAULT), "default (no validation split)"
+    if len({r.label for r in val}) < 2:
+        logging.warning("No validation images of both classes: using threshold 0.5")
+        return dict(calibration.DEFAULT), "default (no usable validation split)"
+    val_logits = predict_logits(backend, val, batch_size=batch_size, desc="val")
     doc = calibration.calibrate(
         [r.label for r in val], val_logits, args.get("threshold_method", "balanced_accuracy"),
         args.get("target_fpr", 0.05), args.get("temperature", False), chosen_on="val",
@@ -102,8 +103,7 @@ def evaluate_model(model, data_dir, output_dir, *, split="test", robustness=Fals
         raise ValueError(f"No {split} images in {data_dir}")
     val = found.split("val") if split not in ("val", "all") else []
 
-    val_logits = predict_logits(backend, val, batch_size=batch_size, desc="val") if val else np.zeros(0)
-    cal, cal_origin = _calibration(backend, val, val_logits, args)
+    cal, cal_origin = _calibration(backend, val, args, batch_size)
     t, threshold = cal["temperature"], cal["threshold"]
     logits = predict_logits(backend, records, batch_size=batch_size, desc=split)
     labels = np.array([r.label for r in records])
