@@ -256,3 +256,25 @@ def test_shipped_model_on_real_dev_images(shared_dev):
     assert not any(r.error for r in results)
     accuracy = np.mean([(r.label == "FAKE") == (rec.label == 1) for r, rec in zip(results, records)])
     assert accuracy > 0.85
+
+
+def test_parity_report_compares_every_written_format(trained):
+    from synthdet_tf.export import parity
+
+    root, written = trained
+    rows = parity.run(str(root / "run"), written, data_dir=str(root / "data"))
+    assert [r["format"] for r in rows] == ["keras_float32", *written]
+    by = {r["format"]: r for r in rows}
+    assert by["saved_model"]["max_abs_delta_prob"] < 1e-4 and by["tflite_float32"]["same_label"] == 1.0
+    assert by["tflite_int8"]["latency_ms_1_threads"] > 0 and by["tflite_int8"]["bytes"] == written["tflite_int8"]["bytes"]
+    assert "| tflite_int8 |" in parity.format_rows(rows)
+
+
+def test_infer_benchmark_times_every_format_against_keras(trained):
+    from synthdet_tf.benchmarks import infer
+
+    root, _ = trained
+    rows = infer.run(str(root / "run"), str(root / "exported"), size=32, name="det", version=3, batch=4)
+    formats = [r["format"] for r in rows]
+    assert formats[:3] == ["keras_float32", "keras_bf16", "saved_model"] and "tflite_int8" in formats
+    assert rows[0]["latency_vs_keras_float32"] == 1.0 and all(r["batch32_img_per_s"] > 0 for r in rows)

@@ -20,7 +20,8 @@ from synthdet_tf.export.float_model import float32_model
 from synthdet_tf.inference.backends import SavedModelBackend, TFLiteBackend
 
 
-def _median_s(fn, x, runs, warmup):
+def median_seconds(fn, x, runs, warmup):
+    """Median wall time of fn(x) over `runs` calls, after `warmup` untimed calls."""
     for _ in range(warmup):
         fn(x)
     times = []
@@ -68,8 +69,8 @@ def run(workdir, export_dir, *, size, name="synthdet", version=1, batch=32) -> l
     many = rng.integers(0, 256, (batch, size, size, 3), dtype=np.uint8)
     rows = []
     for fmt, fn in formats(workdir, export_dir, name, version).items():
-        latency = _median_s(fn, one, runs=30, warmup=5)
-        throughput = batch / _median_s(fn, many, runs=5, warmup=2)
+        latency = median_seconds(fn, one, runs=30, warmup=5)
+        throughput = batch / median_seconds(fn, many, runs=5, warmup=2)
         rows.append({"format": fmt, "latency_ms": 1000 * latency, "batch32_img_per_s": throughput})
     base = rows[0]
     for r in rows:

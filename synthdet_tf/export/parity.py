@@ -9,7 +9,6 @@ accuracy at the stored threshold and average precision, next to Keras's.
 """
 
 import os
-import time
 
 import numpy as np
 from sklearn.metrics import average_precision_score
@@ -24,14 +23,9 @@ N_RUNS, N_WARMUP = 50, 5
 
 
 def median_latency_ms(fn, image) -> float:
-    for _ in range(N_WARMUP):
-        fn(image)
-    times = []
-    for _ in range(N_RUNS):
-        t = time.perf_counter()
-        fn(image)
-        times.append(time.perf_counter() - t)
-    return 1000 * float(np.median(times))
+    from synthdet_tf.benchmarks.infer import median_seconds
+
+    return 1000 * median_seconds(fn, image, N_RUNS, N_WARMUP)
 
 
 def split_records(backend, data_dir):
