@@ -76,7 +76,7 @@ def score_histograms(labels, probs, threshold, path):
         ax.hist(np.asarray(probs)[labels == label], bins=bins, alpha=0.6, color=color, label=f"{LABEL_NAMES[label]} (n={int((labels == label).sum())})")
     ax.axvline(threshold, color="black", ls="--", label=f"threshold {threshold:.3f}")
     ax.set(xlabel="Predicted fake probability", ylabel="Images", title="Scores per class", yscale="log")
-    ax.legend(loc="upper center")
+    ax.legend(loc="upper center", framealpha=1)
     return _save(fig, path)
 
 
