@@ -6,34 +6,30 @@ import math
 import os
 
 import keras
-import numpy as np
-from sklearn.metrics import roc_auc_score
+
+from synthdet_tf.evaluate import metrics
+from synthdet_tf.evaluate.calibration import sigmoid
 
 
 def per_source_metrics(labels, logits, sources) -> list[dict]:
-    """Accuracy (at probability 0.5) and ROC-AUC for each source.
+    """Accuracy (at probability 0.5) and ROC-AUC for each source, from logits.
 
-    A source with both classes is scored on its own images. A one-class source
-    (e.g. one generator) is scored against every image of the other class, so
-    its AUC says how well that generator is separated from the real images.
+    The per-epoch summary of `evaluate.metrics.per_source_metrics`: a one-class
+    source (e.g. one generator) is scored against every image of the other
+    class, so its AUC says how well that generator is separated from the
+    real images.
     """
-    labels, logits, sources = np.asarray(labels), np.asarray(logits), np.asarray(sources)
-    rows = []
-    for source in sorted(set(sources.tolist())):
-        own = sources == source
-        classes = set(labels[own].tolist())
-        pool = own if len(classes) == 2 else own | (labels != next(iter(classes)))
-        auc = roc_auc_score(labels[pool], logits[pool]) if len(set(labels[pool].tolist())) == 2 else float("nan")
-        rows.append(
-            {
-                "source": source,
-                "n": int(own.sum()),
-                "classes": "+".join(sorted({"REAL" if c == 0 else "FAKE" for c in classes})),
-                "accuracy": float(np.mean((logits[own] > 0) == (labels[own] > 0.5))),
-                "auc": float(auc),
-            }
-        )
-    return rows
+    rows = metrics.per_source_metrics(labels, sigmoid(logits), sources)
+    return [
+        {
+            "source": r["source"],
+            "n": r["n"],
+            "classes": "+".join(sorted(r["classes"].split("+"))),
+            "accuracy": r["accuracy"],
+            "auc": r.get("roc_auc_vs_rest", r["roc_auc"]),
+        }
+        for r in rows
+    ]
 
 
 class PerSourceValidation(keras.callbacks.Callback):

@@ -24,7 +24,8 @@ import sklearn.datasets  # noqa: E402
 _SKLEARN_IMAGES = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
 
 
-def _photos():
+def bundled_photos():
+    """(name, path) of the photographs scikit-learn and matplotlib install with themselves."""
     yield "grace_hopper.jpg", matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)
     for name in ("china.jpg", "flower.jpg"):
         yield name, os.path.join(_SKLEARN_IMAGES, name)
@@ -50,7 +51,7 @@ def write_sample_folder(out_dir: str, with_bad_files: bool = True) -> str:
     real, fake = os.path.join(out_dir, "real"), os.path.join(out_dir, "fake")
     os.makedirs(real)
     os.makedirs(fake)
-    for name, path in _photos():
+    for name, path in bundled_photos():
         shutil.copyfile(path, os.path.join(real, f"photo__{name}"))
         with Image.open(path) as image:
             w, h = image.size

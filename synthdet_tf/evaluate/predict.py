@@ -1,7 +1,6 @@
 """Scores for records: the evaluation pipeline feeding any backend."""
 
 import numpy as np
-import tensorflow as tf
 from tqdm import tqdm
 
 from synthdet_configs.common import get_config as _common_config
@@ -21,7 +20,7 @@ def predict_logits(backend, records, *, batch_size: int = 32, perturb=None, desc
     out = []
     steps = -(-len(records) // batch_size)
     for images, _ in tqdm(ds, total=steps, desc=desc, disable=desc is None, leave=False):
-        out.append(backend.logits(images.numpy() if isinstance(images, tf.Tensor) else images))
+        out.append(backend.logits(images.numpy()))
     logits = np.concatenate(out).astype(np.float32)
     if len(logits) != len(records):
         raise RuntimeError(f"Got {len(logits)} scores for {len(records)} images")

@@ -26,13 +26,20 @@ AUDIT_MAX_DROP = 0.02  # a larger balanced-accuracy drop under the audit means a
 
 def _split_settings(backend) -> dict:
     """The train/val/test split the model was trained with (else synthdet's default)."""
-    stored = getattr(backend, "split_settings", lambda: None)()
+    stored = backend.split_settings()
     d = _common_config().data
     default = {"fractions": list(d.fractions), "split_salt": d.split_salt, "source_from": d.source_from}
     if stored is None:
         logging.warning("The model does not say how its data was split; using the default split %s", default)
         return default
     return {**default, **stored}
+
+
+def discover_as_trained(backend, data_dir: str, progress: bool = False):
+    """`discover` with the split the model was trained with, so its test split is the held-out one."""
+    s = _split_settings(backend)
+    found = discover(data_dir, fractions=tuple(s["fractions"]), salt=s["split_salt"], source_from=s["source_from"], progress=progress)
+    return found, s
 
 
 def _calibration(backend, val, args, batch_size) -> tuple[dict, str]:
@@ -95,8 +102,7 @@ def evaluate_model(model, data_dir, output_dir, *, split="test", robustness=Fals
         raise FileExistsError(f"{output_dir} already holds a report; choose another --output_dir or pass --overwrite")
     os.makedirs(output_dir, exist_ok=True)
     backend = load_backend(model)
-    s = _split_settings(backend)
-    found = discover(data_dir, fractions=tuple(s["fractions"]), salt=s["split_salt"], source_from=s["source_from"], progress=True)
+    found, s = discover_as_trained(backend, data_dir, progress=True)
     # "all": a folder the model never saw (none of it was trained on), scored whole.
     records = found.records if split == "all" else found.split(split)
     if not records:

@@ -63,10 +63,10 @@ def warmup_images(size: int) -> list[bytes]:
     """Two small JPEGs of photographs that ship with scikit-learn, for TF Serving's warmup."""
     from PIL import Image
 
-    from synthdet_tf.data.sample import _photos
+    from synthdet_tf.data.sample import bundled_photos
 
     out = []
-    for _, path in list(_photos())[1:3]:
+    for _, path in list(bundled_photos())[1:3]:
         with Image.open(path) as im:
             buf = io.BytesIO()
             im.convert("RGB").resize((size, size)).save(buf, "JPEG", quality=90)

@@ -13,7 +13,6 @@ import os
 import numpy as np
 from sklearn.metrics import average_precision_score
 
-from synthdet_tf.data.discovery import discover
 from synthdet_tf.evaluate import calibration as calib
 from synthdet_tf.evaluate.predict import predict_logits
 from synthdet_tf.export import layout
@@ -29,9 +28,9 @@ def median_latency_ms(fn, image) -> float:
 
 
 def split_records(backend, data_dir):
-    s = backend.split_settings()
-    d = backend.train_config()["data"]
-    found = discover(data_dir or d["data_dir"], fractions=tuple(s["fractions"]), salt=s["split_salt"], source_from=s["source_from"])
+    from synthdet_tf.evaluate.report import discover_as_trained
+
+    found, _ = discover_as_trained(backend, data_dir or backend.train_config()["data"]["data_dir"])
     return found.split("test")
 
 
