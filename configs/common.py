@@ -22,11 +22,16 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.source_from = "auto"  # auto | manifest | prefix | folder
     config.data.max_pixels = 64_000_000  # larger images are skipped before decoding
     config.data.verify = True  # fully decode every file at discovery (catches truncation)
+    # Whole sources no run trains or selects on (the generalization benchmark scores them apart).
+    config.data.held_out_sources = ()
+    # Sources whose images are faces when their manifest has no content tag (for the face checks).
+    config.data.face_sources = ()
     # Input policy: resize | center_crop | random_crop | resize_shorter_then_crop
     config.data.policy = "resize"
     config.data.image_size = 224
     config.data.batch_size = 32
-    config.data.balance = "class_weight"  # none | resample | class_weight
+    config.data.balance = "class_weight"  # none | resample | class_weight | groups
+    config.data.group_power = 0.5  # balance=groups: a group's share ~ its file count ** this (0 = all alike)
     config.data.cache = "auto"  # auto | memory | none
     config.data.cache_max_bytes = 2 * 1024**3
     config.data.shuffle_buffer = 10_000

@@ -1,7 +1,9 @@
-"""synthdet-data: look at an image folder before training on it.
+"""synthdet-data: build and look at image folders before training on them.
 
     synthdet-data inspect --data_dir=../shared/data/dev [--output=inspect.json]
     synthdet-data sample --out_dir=runs/sample_data    # a small folder from bundled images
+    synthdet-data assemble --repos_dir=/path/to/clones --out=runs/wide \\
+        [--sources=synthdet_tf/data/sources.toml] [--only=id1,id2] [--dedupe_against=../shared/data/dev] [--clone]
 """
 
 import json
@@ -10,15 +12,27 @@ import os
 from absl import app, flags, logging
 
 from synthdet_scripts import config_flag
+from synthdet_tf.data import assemble as assemble_lib
 from synthdet_tf.data.discovery import discover_from_config
 from synthdet_tf.data.sample import write_sample_folder
+from synthdet_tf.data.sources import load_sources
 from synthdet_tf.data.summary import format_summary, summarize
 
-_OUTPUT = flags.DEFINE_string("output", None, "inspect: also write the summary as JSON here.")
-_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing --output file.")
-_OUT_DIR = flags.DEFINE_string("out_dir", "runs/sample_data", "sample: where to write the folder.")
+DEFAULT_SOURCES = os.path.join(os.path.dirname(assemble_lib.__file__), "sources.toml")
 
-VERBS = ("inspect", "sample")
+_OUTPUT = flags.DEFINE_string("output", None, "inspect: also write the summary as JSON here.")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing --output file, or an --out folder assemble did not make.")
+_OUT_DIR = flags.DEFINE_string("out_dir", "runs/sample_data", "sample: where to write the folder.")
+_SOURCES = flags.DEFINE_string("sources", DEFAULT_SOURCES, "assemble: the sources file (TOML).")
+_REPOS_DIR = flags.DEFINE_string("repos_dir", None, "assemble: folder holding the clones (owner+name/repo, owner/name.git, ...).")
+_OUT = flags.DEFINE_string("out", None, "assemble: the corpus folder to write (replaced whole when assemble made it).")
+_ONLY = flags.DEFINE_list("only", [], "assemble: only these source ids.")
+_DEDUPE_AGAINST = flags.DEFINE_list("dedupe_against", [], "assemble: folders (real/ fake/) whose images must not be repeated, e.g. the dev set.")
+_CLONE = flags.DEFINE_bool("clone", False, "assemble: git clone / fetch each pinned commit into --repos_dir first (needs the network).")
+_CLONE_URL = flags.DEFINE_string("clone_url", "https://github.com/{repository}.git", "assemble --clone: URL template ({repository}, {owner}, {name}).")
+_MAX_DISTANCE = flags.DEFINE_integer("max_distance", 1, "assemble: dHash Hamming distance up to which two images are near duplicates.")
+
+VERBS = ("inspect", "sample", "assemble")
 
 
 def inspect(config):
@@ -35,11 +49,29 @@ def inspect(config):
         print(f"\nWrote {_OUTPUT.value}")
 
 
+def assemble():
+    if not _REPOS_DIR.value or not _OUT.value:
+        raise app.UsageError("assemble needs --repos_dir and --out")
+    sources = load_sources(_SOURCES.value, only=_ONLY.value)
+    report = assemble_lib.assemble(
+        sources, _REPOS_DIR.value, _OUT.value, dedupe_against=_DEDUPE_AGAINST.value,
+        clone_url=_CLONE_URL.value if _CLONE.value else None, max_distance=_MAX_DISTANCE.value,
+        overwrite=_OVERWRITE.value, progress=True,
+    )
+    print(assemble_lib.format_report(report))
+    print(f"Wrote {_OUT.value} (every file not taken, with its reason: {assemble_lib.REPORT_NAME})")
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] not in VERBS:
         raise app.UsageError(f"usage: synthdet-data {{{'|'.join(VERBS)}}} [flags]")
     if argv[1] == "inspect":
         inspect(config_flag.config())
+    elif argv[1] == "assemble":
+        try:
+            assemble()
+        except (ValueError, FileExistsError, assemble_lib.NothingUsableError) as e:
+            raise app.UsageError(str(e)) from None
     else:
         print(f"Wrote {write_sample_folder(_OUT_DIR.value)}")
 

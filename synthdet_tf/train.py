@@ -26,6 +26,7 @@ from synthdet_tf import distribute, precision
 from synthdet_tf.callbacks import PerSourceValidation, StopOnNaN
 from synthdet_tf.data.discovery import discover_from_config, subsample
 from synthdet_tf.data.pipeline import class_weights, make_dataset
+from synthdet_tf.data.sampling import balanced_sample
 from synthdet_tf.data.summary import summarize
 from synthdet_tf.models import build_model
 
@@ -141,9 +142,14 @@ def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_c
     d = config.data
     if splits is None:
         found = discover_from_config(d)
-        splits = (found, found.split("train"), found.split("val"))
+        held = set(d.held_out_sources)
+        splits = (found, *([r for r in found.split(s) if r.source not in held] for s in ("train", "val")))
     found = splits[0]
-    train_records = subsample(splits[1], config.train.max_train_images)
+    if d.balance == "groups":
+        n = int(config.train.max_train_images) or len(splits[1])
+        train_records = balanced_sample(splits[1], n, float(d.group_power), seed=config.seed)
+    else:
+        train_records = subsample(splits[1], config.train.max_train_images)
     val_records = subsample(splits[2], config.train.max_val_images)
 
     resolved = {

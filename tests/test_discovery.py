@@ -3,7 +3,8 @@ import logging
 import pytest
 
 from synthdet_tf.data.discovery import FAKE, REAL, discover, split_of
-from tests.conftest import bad_cases, encode, good_cases, random_rgb, write_folder
+from synthdet_tf.data.families import family_of
+from tests.conftest import bad_cases, encode, good_cases, random_rgb, smooth_rgb, write_folder
 
 
 def test_labels_sources_and_formats(tiny_folder):
@@ -81,3 +82,45 @@ def test_hidden_files_ignored_and_missing_class_folder_explained(tmp_path):
         discover(str(tmp_path))
     write_folder(tmp_path, {"FAKE/b.png": encode(random_rgb(), "PNG")})
     assert sorted(r.relpath for r in discover(str(tmp_path)).records) == ["FAKE/b.png", "real/a.png"]
+
+
+def test_several_folders_read_as_one_with_the_splits_they_have_alone(tiny_folder, tmp_path):
+    other = write_folder(tmp_path / "wide", {f"fake/gen9__w{i}.png": encode(smooth_rgb(30, 30, seed=200 + i), "PNG") for i in range(20)})
+    (other / "real").mkdir()
+    (other / "MANIFEST.csv").write_text(
+        "relpath,label,source,family,content\n" + "".join(f"fake/gen9__w{i}.png,fake,wide_gen,FLUX,face\n" for i in range(20)))
+    alone = {r.relpath: r for r in discover(str(tiny_folder)).records + discover(str(other)).records}
+    both = discover(f"{tiny_folder},{other}")
+    assert both.root == f"{tiny_folder},{other}" and both.manifest.rows == 20
+    assert len(both.records) == len(alone) == 44
+    for r in both.records:
+        folder, rel = r.relpath.split("/", 1)
+        assert folder in ("tiny", "wide")
+        assert (r.split, r.source, r.label) == (alone[rel].split, alone[rel].source, alone[rel].label)
+    wide = [r for r in both.records if r.relpath.startswith("wide/")]
+    assert {(r.source, r.family, r.content) for r in wide} == {("wide_gen", "FLUX", "face")}
+    tiny = [r for r in both.records if r.relpath.startswith("tiny/")]
+    assert {r.family for r in tiny if r.label == 0} == {"real"} and {r.family for r in tiny if r.label == 1} == {"gen0", "gen1"}
+    assert discover([str(tiny_folder), str(other)]).records == both.records
+    with pytest.raises(ValueError, match="distinct names"):
+        discover(f"{tiny_folder},{tmp_path}/x/tiny")
+
+
+@pytest.mark.parametrize("generator, family", [
+    ("Stable Diffusion v1.4 (CIFAKE, 32x32)", "SD 1.x"),
+    ("SDv15R-dpmsolver-25-15K (Sentry Fake2M/MPBench folder name)", "SD 1.x"),
+    ("SDv2-dpmsolver-25-10K", "SD 2.x"),
+    ("IF-ddim-50-15K", "DeepFloyd IF"),
+    ("stylegan3-r-afhqv2-512x512", "StyleGAN"),
+    ("GAN (unspecified)", "unnamed GAN"),
+    ("a camera", None),
+])
+def test_generator_text_maps_to_a_family(generator, family):
+    assert family_of(generator) == family
+
+
+def test_manifest_generator_column_gives_the_family(tiny_folder):
+    rows = [f"fake/gen{i % 2}__f{i}.png,fake,Stable Diffusion v1.5 run {i}" for i in range(12)]
+    (tiny_folder / "MANIFEST.csv").write_text("relpath,label,generator_or_camera\n" + "\n".join(rows) + "\n")
+    fakes = [r for r in discover(str(tiny_folder)).records if r.label == FAKE]
+    assert {r.family for r in fakes} == {"SD 1.x"} and {r.source for r in fakes} == {"gen0", "gen1"}

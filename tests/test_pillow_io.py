@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
+from PIL import Image
 
 from synthdet_tf.data.pillow_io import BadImageError, decode_rgb, probe
-from tests.conftest import bad_cases, good_cases, write_folder
+from tests.conftest import bad_cases, good_cases, smooth_rgb, write_folder
 
 
 @pytest.mark.parametrize("name", sorted(bad_cases()))
@@ -44,3 +45,21 @@ def test_pillow_fallback_decodes_palette_bmp(tmp_path):
     got = decode_rgb(str(tmp_path / "palette.bmp").encode())
     np.testing.assert_array_equal(got, want)
     assert got.std() > 10  # a real picture, not one flat index plane
+
+
+def test_camera_mpo_is_a_jpeg_to_probe_and_to_the_decoder(tmp_path):
+    import io
+
+    import tensorflow as tf
+
+    from synthdet_tf import preprocess
+
+    first, second = Image.fromarray(smooth_rgb(seed=1)), Image.fromarray(smooth_rgb(seed=2))
+    buf = io.BytesIO()
+    first.save(buf, "MPO", save_all=True, append_images=[second], quality=95)
+    path = tmp_path / "DSC0001.JPG"
+    path.write_bytes(buf.getvalue())
+    info = probe(str(path))
+    assert (info.format, info.n_frames, info.jpeg_quality, info.needs_pillow) == ("JPEG", 1, 95, False)
+    decoded = preprocess.decode_image(tf.io.read_file(str(path)), None).numpy()
+    assert np.abs(decoded.astype(int) - np.asarray(first, int)).mean() < 3  # the first picture, not the second

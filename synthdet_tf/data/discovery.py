@@ -1,11 +1,17 @@
-"""A folder of `real/` and `fake/` images -> a checked table of records.
+"""Folders of `real/` and `fake/` images -> a checked table of records.
 
 Layout: `<data_dir>/real/**` and `<data_dir>/fake/**` (any depth, any case of
 the two folder names), optionally `<data_dir>/MANIFEST.csv` with at least
-`relpath,label` and a source column.
+`relpath,label` and a source column (and, as `synthdet-data assemble` writes,
+`family` and `content`). Several folders (a list, or comma-separated) read as
+one: each file keeps the split it has in its own folder, and its relpath is
+prefixed with its folder's name.
 
 Each file gets:
 - a label from its class folder: REAL = 0, FAKE = 1 (the project's order);
+- a generator family and content tag from MANIFEST.csv when it has them
+  (a `family` column, else `families.toml` applied to its generator text;
+  REAL files are family "real"; a fake file without one is its source's);
 - a source: MANIFEST.csv (`source`, else `source_repo` column), else the
   `<source>__` file-name prefix, else the first subfolder below the class
   folder, else "unknown" (`source_from` picks one way explicitly);
@@ -25,6 +31,7 @@ import os
 
 from tqdm.auto import tqdm
 
+from synthdet_tf.data.families import family_of
 from synthdet_tf.data.pillow_io import DEFAULT_MAX_PIXELS, BadImageError, ImageInfo, probe
 
 REAL, FAKE = 0, 1
@@ -42,6 +49,8 @@ class Record:
     source: str
     split: str
     info: ImageInfo
+    family: str = ""  # generator family ("real" for REAL files)
+    content: str = ""  # content tag (face, people, scene, art, text, mixed) when the manifest has one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,8 +129,16 @@ def _parse_label(value: str) -> int | None:
     return {"real": REAL, "0": REAL, "fake": FAKE, "1": FAKE}.get(v)
 
 
+@dataclasses.dataclass(frozen=True)
+class ManifestRow:
+    label: int | None
+    source: str | None
+    family: str | None  # the `family` column, else the family rules applied to the generator text
+    content: str | None
+
+
 def read_manifest(root: str) -> dict | None:
-    """relpath -> (label or None, source or None) from MANIFEST.csv, if present."""
+    """relpath -> ManifestRow from MANIFEST.csv, if present."""
     path = os.path.join(root, MANIFEST_NAME)
     if not os.path.exists(path):
         return None
@@ -133,8 +150,10 @@ def read_manifest(root: str) -> dict | None:
         source_col = next((c for c in ("source", "source_repo") if c in fields), None)
         manifest = {}
         for row in reader:
-            source = (row.get(source_col) or "").strip() if source_col else ""
-            manifest[row["relpath"].strip()] = (_parse_label(row.get("label") or ""), source or None)
+            text = lambda col: (row.get(col) or "").strip() or None if col else None  # noqa: E731
+            generator = text("generator") or text("generator_or_camera")
+            manifest[row["relpath"].strip()] = ManifestRow(
+                _parse_label(row.get("label") or ""), text(source_col), text("family") or family_of(generator), text("content"))
         return manifest
 
 
@@ -149,7 +168,7 @@ def source_from_name(relpath: str) -> tuple[str | None, str | None]:
 
 def _resolve_source(relpath, manifest_row, source_from):
     prefix, folder = source_from_name(relpath)
-    manifest_source = manifest_row[1] if manifest_row else None
+    manifest_source = manifest_row.source if manifest_row else None
     if source_from == "manifest":
         return manifest_source or "unknown"
     if source_from == "prefix":
@@ -159,7 +178,39 @@ def _resolve_source(relpath, manifest_row, source_from):
     return manifest_source or prefix or folder or "unknown"
 
 
-def discover(
+def data_dirs(data_dir) -> list:
+    """The folders of a data_dir setting: a path, a comma-separated string of paths, or a list."""
+    dirs = data_dir.split(",") if isinstance(data_dir, str) else list(data_dir)
+    dirs = [d.strip() for d in dirs if d and d.strip()]
+    if not dirs:
+        raise ValueError("No data folder given")
+    names = [os.path.basename(os.path.normpath(d)) for d in dirs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Data folders must have distinct names (their files are prefixed with them): {dirs}")
+    return dirs
+
+
+def discover(data_dir, **kwargs) -> Discovery:
+    """Finds, labels, checks and splits every image below each data_dir/{real,fake}.
+
+    With several folders, a file's relpath becomes `<folder name>/<relpath>` while
+    its split stays the one it has alone, so combining folders never moves a file.
+    """
+    dirs = data_dirs(data_dir)
+    if len(dirs) == 1:
+        return _discover_root(dirs[0], **kwargs)
+    parts = [(os.path.basename(os.path.normpath(d)), _discover_root(d, **kwargs)) for d in dirs]
+    records = [dataclasses.replace(r, relpath=f"{name}/{r.relpath}") for name, found in parts for r in found.records]
+    skipped = [dataclasses.replace(s, relpath=f"{name}/{s.relpath}") for name, found in parts for s in found.skipped]
+    checks = [found.manifest for _, found in parts if found.manifest is not None]
+    manifest = None if not checks else ManifestCheck(
+        rows=sum(c.rows for c in checks), matched=sum(c.matched for c in checks),
+        missing_on_disk=tuple(m for c in checks for m in c.missing_on_disk),
+        not_in_manifest=sum(c.not_in_manifest for c in checks))
+    return Discovery(root=",".join(found.root for _, found in parts), records=records, skipped=skipped, manifest=manifest)
+
+
+def _discover_root(
     data_dir: str,
     *,
     fractions=(0.8, 0.1, 0.1),
@@ -182,8 +233,8 @@ def discover(
     skipped, todo = [], []
     for rel, label in candidates:
         row = manifest.get(rel) if manifest else None
-        if row and row[0] is not None and row[0] != label:
-            skipped.append(Skipped(rel, f"label mismatch: MANIFEST.csv says {LABEL_NAMES[row[0]]}, folder says {LABEL_NAMES[label]}"))
+        if row and row.label is not None and row.label != label:
+            skipped.append(Skipped(rel, f"label mismatch: MANIFEST.csv says {LABEL_NAMES[row.label]}, folder says {LABEL_NAMES[label]}"))
         else:
             todo.append((rel, label, row))
 
@@ -210,9 +261,11 @@ def discover(
                 relpath=rel,
                 path=os.path.join(root, rel),
                 label=label,
-                source=_resolve_source(rel, row, source_from),
+                source=(source := _resolve_source(rel, row, source_from)),
                 split=split_of(rel, fractions, salt),
                 info=result,
+                family="real" if label == REAL else (row and row.family) or source,
+                content=(row and row.content) or "",
             )
         )
     for s in skipped:

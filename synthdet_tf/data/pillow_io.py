@@ -36,6 +36,27 @@ class ImageInfo:
     n_frames: int
     num_bytes: int
     needs_pillow: bool  # decode with Pillow: TF gets this file wrong or decodes it wastefully
+    jpeg_quality: int | None = None  # IJG-equivalent quality estimated from the quantisation tables
+
+
+# The IJG (libjpeg) luminance table at quality 50; any order, only its sum is used.
+_IJG_LUMA_SUM = sum((
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+))
+
+
+def jpeg_quality(image) -> int | None:
+    """The libjpeg quality that gives this JPEG's luminance table (approximate for other encoders)."""
+    tables = getattr(image, "quantization", None)
+    if not tables or 0 not in tables:
+        return None
+    if max(tables[0]) == 1:
+        return 100
+    scale = 100.0 * sum(tables[0]) / _IJG_LUMA_SUM  # libjpeg: scale = 5000/q (q < 50) or 200 - 2q
+    quality = 5000.0 / scale if scale > 100 else (200.0 - scale) / 2.0
+    return int(round(min(100.0, max(1.0, quality))))
 
 
 def _bmp_bits_per_pixel(path: str) -> int:
@@ -68,7 +89,8 @@ def probe(path: str, max_pixels: int = DEFAULT_MAX_PIXELS, verify: bool = True) 
         except Exception as e:  # Pillow raises many types for unreadable files.
             raise BadImageError(f"not an image Pillow can identify ({type(e).__name__})") from None
         with image:
-            fmt = image.format or "unknown"
+            # MPO (a camera's JPEG with a second picture appended) is a JPEG to every decoder.
+            fmt = "JPEG" if image.format == "MPO" else image.format or "unknown"
             if fmt not in SUPPORTED_FORMATS:
                 raise BadImageError(f"unsupported format {fmt} (supported: {', '.join(SUPPORTED_FORMATS)})")
             width, height = image.size
@@ -78,7 +100,7 @@ def probe(path: str, max_pixels: int = DEFAULT_MAX_PIXELS, verify: bool = True) 
                 )
             if width == 0 or height == 0:
                 raise BadImageError(f"empty image ({width}x{height})")
-            n_frames = getattr(image, "n_frames", 1)
+            n_frames = 1 if image.format == "MPO" else getattr(image, "n_frames", 1)  # MPO: the 2nd picture is no frame
             info = ImageInfo(
                 format=fmt,
                 mode=image.mode,
@@ -87,6 +109,7 @@ def probe(path: str, max_pixels: int = DEFAULT_MAX_PIXELS, verify: bool = True) 
                 n_frames=n_frames,
                 num_bytes=num_bytes,
                 needs_pillow=_needs_pillow(path, fmt, n_frames),
+                jpeg_quality=jpeg_quality(image) if fmt == "JPEG" else None,
             )
             if verify:
                 if fmt == "JPEG":

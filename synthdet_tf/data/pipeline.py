@@ -13,7 +13,8 @@ normalisation map here halved throughput on 2 CPU cores (measured).
 Choices that follow the config (`data.*`):
 - `balance`: "resample" draws both classes with equal probability (epoch size
   unchanged); "class_weight" leaves the data alone and training weights the
-  loss with `class_weights()`; "none" does neither.
+  loss with `class_weights()`; "groups" means the records were already drawn
+  by `sampling.balanced_sample` (training does it); "none" does nothing.
 - `cache`: "auto" caches in memory when the estimated bytes fit
   `cache_max_bytes`: after the policy when it is deterministic (smallest, and
   decode + resize run once), else after decoding. "memory" always, "none" never.
@@ -32,7 +33,7 @@ from synthdet_tf.data.pillow_io import decode_rgb
 from synthdet_tf.preprocess.policy import decode_min_side, is_deterministic
 
 AUTOTUNE = tf.data.AUTOTUNE
-BALANCE = ("none", "resample", "class_weight")
+BALANCE = ("none", "resample", "class_weight", "groups")
 CACHE = ("auto", "memory", "none")
 
 

@@ -35,16 +35,32 @@ def _by(records, key):
     return dict(sorted(groups.items()))
 
 
+def jpeg_quality_band(info) -> str:
+    """A JPEG's estimated quality as a coarse band ("" for other formats)."""
+    q = info.jpeg_quality
+    if q is None:
+        return ""
+    return "q>=98" if q >= 98 else "q90-97" if q >= 90 else "q75-89" if q >= 75 else "q<75"
+
+
+def _class_counts(records, key) -> dict:
+    """group -> {REAL: n, FAKE: n}."""
+    counts = collections.Counter((key(r), r.label) for r in records)
+    return {g: {LABEL_NAMES[c]: counts[(g, c)] for c in (0, 1)} for g in sorted({g for g, _ in counts})}
+
+
 def shortcuts(records) -> list[str]:
-    """Formats and exact sizes that (class-balanced) almost only one class has."""
+    """Formats, exact sizes and JPEG quality bands that (class-balanced) almost only one class has."""
     by_class = _by(records, lambda r: r.label)
     if len(by_class) < 2:
         return []
     totals = {label: len(rs) for label, rs in by_class.items()}
     found = []
-    for kind, key in (("format", lambda r: r.info.format), ("size", lambda r: f"{r.info.width}x{r.info.height}")):
+    kinds = (("format", lambda r: r.info.format), ("size", lambda r: f"{r.info.width}x{r.info.height}"),
+             ("JPEG quality", lambda r: jpeg_quality_band(r.info)))
+    for kind, key in kinds:
         counts = collections.Counter((key(r), r.label) for r in records)
-        for value in sorted({k for k, _ in counts}):
+        for value in sorted({k for k, _ in counts if k}):
             n_real, n_fake = counts[(value, 0)], counts[(value, 1)]
             if n_real + n_fake < _MIN_GROUP:
                 continue
@@ -74,6 +90,12 @@ def summarize(discovery) -> dict:
         },
         "per_source": {
             src: {LABEL_NAMES[c]: {s: counts[(src, c, s)] for s in SPLITS} for c in (0, 1)} for src in sources
+        },
+        "per_family": _class_counts(records, lambda r: r.family),
+        "per_content": _class_counts(records, lambda r: r.content or "(untagged)"),
+        "jpeg_quality_per_class": {
+            LABEL_NAMES[c]: dict(sorted(collections.Counter(jpeg_quality_band(r.info) for r in rs if r.info.format == "JPEG").items()))
+            for c, rs in _by(records, lambda r: r.label).items()
         },
         "formats_per_class": {
             LABEL_NAMES[c]: dict(collections.Counter(r.info.format for r in rs).most_common())
@@ -151,10 +173,16 @@ def format_summary(summary: dict, max_skipped: int = 20) -> str:
             cells.append(f"{n} ({' / '.join(str(by_class[c][s]) for s in SPLITS)})" if n else "-")
         rows.append([src, *cells])
     out.append(_table(["source", *LABEL_NAMES], rows))
+    for title, key in (("Counts per generator family", "per_family"), ("Counts per content tag", "per_content")):
+        out += ["", title]
+        out.append(_table(["group", *LABEL_NAMES], [[g, *(c[n] or "-" for n in LABEL_NAMES)] for g, c in summary[key].items()]))
     out += ["", "Formats per class (by content, not extension)"]
     out.append(_table(["class", "formats"], [[c, _formats(f)] for c, f in summary["formats_per_class"].items()]))
     out += ["", "Formats per source"]
     out.append(_table(["source / class", "formats"], [[k, _formats(f)] for k, f in summary["formats_per_source"].items()]))
+    out += ["", "JPEG quality per class (estimated from the quantisation tables)"]
+    out.append(_table(["class", "JPEG files by quality"], [[c, ", ".join(f"{k} {v}" for k, v in q.items()) or "-"]
+                                                          for c, q in summary["jpeg_quality_per_class"].items()]))
     out += ["", "Colour modes per class"]
     out.append(_table(["class", "modes"], [[c, ", ".join(f"{k} {v}" for k, v in f.items())] for c, f in summary["modes_per_class"].items()]))
     size_headers = ["group", "n", "median WxH", "min side", "max side", "median KB", "most common sizes"]
@@ -164,7 +192,7 @@ def format_summary(summary: dict, max_skipped: int = 20) -> str:
     out.append(_table(size_headers, [_size_row(k, s) for k, s in summary["sizes_per_source"].items()]))
     out += ["", f"Decoded with Pillow (palette BMP, animated GIF): {summary['needs_pillow_decoder']}; "
             f"animated (first frame used): {summary['animated']}"]
-    out += ["", "Possible shortcuts (a format or size almost only one class has):"]
+    out += ["", "Possible shortcuts (a format, size or JPEG quality almost only one class has):"]
     out += [f"  - {s}" for s in summary["shortcuts"]] or ["  none found"]
     if summary["skipped"]:
         out += ["", "Skipped files by reason"]

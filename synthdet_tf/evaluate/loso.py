@@ -25,17 +25,22 @@ from synthdet_tf.inference.backends import KerasBackend
 MIN_IMAGES = 100
 
 
-def fake_sources(records, min_images: int = MIN_IMAGES) -> list[str]:
+def by_source(record) -> str:
+    return record.source
+
+
+def fake_sources(records, min_images: int = MIN_IMAGES, key=by_source) -> list[str]:
+    """FAKE groups (sources, or whatever `key` gives) with at least min_images images."""
     counts = {}
     for r in records:
         if r.label == FAKE:
-            counts[r.source] = counts.get(r.source, 0) + 1
+            counts[key(r)] = counts.get(key(r), 0) + 1
     return sorted(s for s, n in counts.items() if n >= min_images)
 
 
-def fold(records, held_out: str) -> dict:
-    """train / val / held_out / seen / real_test records for one left-out FAKE source."""
-    out = lambda r: r.label == FAKE and r.source == held_out  # noqa: E731
+def fold(records, held_out: str, key=by_source) -> dict:
+    """train / val / held_out / seen / real_test records for one left-out FAKE group."""
+    out = lambda r: r.label == FAKE and key(r) == held_out  # noqa: E731
     return {
         "train": [r for r in records if r.split == "train" and not out(r)],
         "val": [r for r in records if r.split == "val" and not out(r)],
@@ -49,14 +54,14 @@ def slug(source: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", source)
 
 
-def _val_threshold(backend, val):
+def val_threshold(backend, val):
     if len({r.label for r in val}) < 2:
         logging.warning("The validation split lacks a class: using threshold 0.5")
         return 0.5
     return calibration.choose_threshold([r.label for r in val], calibration.sigmoid(predict_logits(backend, val)))
 
 
-def _scores(real_logits, fake_logits, threshold):
+def held_out_scores(real_logits, fake_logits, threshold):
     labels = np.r_[np.zeros(len(real_logits)), np.ones(len(fake_logits))]
     probs = calibration.sigmoid(np.r_[real_logits, fake_logits])
     m = metrics.binary_metrics(labels, probs, threshold)
@@ -89,12 +94,12 @@ def run_loso(config, workdir: str, *, min_images: int = MIN_IMAGES, sources=None
             logging.info("LOSO: leaving out %s (%d fakes); training on %d images", source, len(f["held_out"]), len(f["train"]))
             train_and_evaluate(config, run_dir, overwrite=overwrite, splits=(found, f["train"], f["val"]))
         backend = KerasBackend(run_dir)
-        threshold = _val_threshold(backend, f["val"])
+        threshold = val_threshold(backend, f["val"])
         real = predict_logits(backend, f["real_test"])
         n_train = len(subsample(f["train"], config.train.max_train_images))
         row = {"held_out": source, "n_train": n_train, "threshold": threshold}
         for name in ("held_out", "seen"):
-            s = _scores(real, predict_logits(backend, f[name]), threshold)
+            s = held_out_scores(real, predict_logits(backend, f[name]), threshold)
             row.update({f"{name}_{k}": v for k, v in s.items()})
         rows.append(row)
         logging.info("LOSO %s: %s", source, row)

@@ -118,7 +118,7 @@ def evaluate_model(model, data_dir, output_dir, *, split="test", robustness=Fals
 
     report = {
         "model": backend.describe(),
-        "data_dir": os.path.abspath(data_dir),
+        "data_dir": found.root,
         "split": split,
         "split_settings": s,
         "n": len(records),
@@ -129,6 +129,7 @@ def evaluate_model(model, data_dir, output_dir, *, split="test", robustness=Fals
         "oracle": {"note": f"threshold chosen on the {split} split itself: optimistic, for reference only",
                    **metrics.binary_metrics(labels, probs, oracle)},
         "per_source": metrics.per_source_metrics(labels, probs, [r.source for r in records], threshold),
+        "per_family": metrics.per_source_metrics(labels, probs, [r.family for r in records], threshold),
     }
     if t != 1.0:
         report["ece_before_temperature"] = metrics.expected_calibration_error(labels, calibration.sigmoid(logits))
@@ -178,6 +179,22 @@ def _f(x, digits=3):
     return "n/a" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.{digits}f}"
 
 
+def _group_table(rows, name) -> list:
+    lines = [f"| {name} | classes | n | accuracy | balanced acc. | REAL recall | FAKE recall | AUC | AP |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for s in rows:
+        auc = s.get("roc_auc_vs_rest", s["roc_auc"])
+        # AP against the rest mostly measures the other class's share: shown only for two-class groups.
+        ap = float("nan") if "roc_auc_vs_rest" in s else s["average_precision"]
+        rest = " (vs rest)" if "roc_auc_vs_rest" in s else ""
+        pc = s["per_class"]
+        lines.append(
+            f"| {s['source']}{' ⚠' if s['too_small'] else ''} | {s['classes']} | {s['n']} | {_f(s['accuracy'])} | {_f(s['balanced_accuracy'])} | "
+            f"{_f(pc['REAL']['recall']) if pc['REAL']['n'] else '-'} | {_f(pc['FAKE']['recall']) if pc['FAKE']['n'] else '-'} | {_f(auc)}{rest} | {_f(ap)} |"
+        )
+    return lines
+
+
 def format_markdown(r) -> str:
     a, h, o, cal = r["at_threshold"], r["at_0.5"], r["oracle"], r["calibration"]
     lines = [
@@ -211,19 +228,13 @@ def format_markdown(r) -> str:
         "At the stored threshold. One-class sources have no ROC of their own: their AUC is against every image of the other class. "
         f"Sources under {metrics.MIN_TRUSTED} images are marked ⚠ (too small to trust).",
         "",
-        "| source | classes | n | accuracy | balanced acc. | REAL recall | FAKE recall | AUC | AP |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for s in r["per_source"]:
-        auc = s.get("roc_auc_vs_rest", s["roc_auc"])
-        # AP against the rest mostly measures the other class's share: shown only for two-class sources.
-        ap = float("nan") if "roc_auc_vs_rest" in s else s["average_precision"]
-        rest = " (vs rest)" if "roc_auc_vs_rest" in s else ""
-        pc = s["per_class"]
-        lines.append(
-            f"| {s['source']}{' ⚠' if s['too_small'] else ''} | {s['classes']} | {s['n']} | {_f(s['accuracy'])} | {_f(s['balanced_accuracy'])} | "
-            f"{_f(pc['REAL']['recall']) if pc['REAL']['n'] else '-'} | {_f(pc['FAKE']['recall']) if pc['FAKE']['n'] else '-'} | {_f(auc)}{rest} | {_f(ap)} |"
-        )
+    lines += _group_table(r["per_source"], "source")
+    if "per_family" in r:
+        lines += ["", "## Per generator family", "",
+                  "Fakes grouped by the manifest's `family` column (a fake without one counts as its source); "
+                  "REAL files form the family `real`. Each fake family's AUC is against every REAL image.", ""]
+        lines += _group_table(r["per_family"], "family")
     if "robustness" in r:
         lines += [
             "",

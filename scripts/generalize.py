@@ -1,0 +1,37 @@
+"""synthdet-generalize: the generalization benchmark of one recipe (one config).
+
+    synthdet-generalize --config=configs/generalize.py --workdir=runs/gen_v1 \\
+        --data_dir=../shared/data/dev,runs/wide [--families=FLUX,SDXL] [--min_images=50]
+
+Leave-one-generator-family-out, the held-out sources, faces and the format
+audit (synthdet_tf/evaluate/generalization.py). Writes generalization.md and
+generalization.json in --workdir; finished folds are reused when run again.
+"""
+
+from absl import app, flags, logging
+
+from synthdet_scripts import config_flag
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "Folder for the per-family runs and the table.", required=True)
+_MIN_IMAGES = flags.DEFINE_integer("min_images", 50, "Leave out only FAKE families with at least this many images.")
+_FAMILIES = flags.DEFINE_list("families", None, "Only these FAKE families (default: all with enough images).")
+_OVERWRITE = flags.DEFINE_bool("overwrite", False, "Train finished folds again.")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    from synthdet_tf.evaluate import generalization
+
+    result = generalization.run(config_flag.config(), _WORKDIR.value, min_images=_MIN_IMAGES.value,
+                                families=_FAMILIES.value, overwrite=_OVERWRITE.value)
+    print(generalization.format_markdown(result))
+
+
+def run():
+    logging.set_verbosity(logging.INFO)
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,150 @@
+"""Does a recipe generalize? Leave-one-generator-family-out, held-out sources, content and format checks.
+
+    synthdet-generalize --config=configs/generalize.py --workdir=runs/gen_v1 \\
+        --data_dir=../shared/data/dev,runs/wide
+
+One config = one recipe. The benchmark trains, under `workdir`:
+- one model per FAKE family with >= `min_images` fakes, without any of that
+  family's fakes: its fakes (all of them) are scored against the REAL test
+  split -> AUC, AP, and fake recall at the threshold chosen on that model's
+  validation split;
+- one model on everything (`_all`), which gives the numbers a shipped model
+  would have: the independent held-out sources, real faces and fake faces
+  recall, the format audit, and balanced accuracy per data folder.
+
+`config.data.held_out_sources` (written before any training) are whole
+sources that no run trains or selects on: they are removed from every
+training and validation set, and only the `_all` model scores them.
+"""
+
+import json
+import logging
+import os
+
+import numpy as np
+
+from synthdet_tf.data.discovery import FAKE, REAL, discover_from_config
+from synthdet_tf.evaluate import calibration, loso, metrics, perturbations
+from synthdet_tf.evaluate.predict import predict_logits
+from synthdet_tf.inference.backends import KerasBackend
+
+AUDIT_QUALITY = 90
+ALL = "_all"
+
+
+def by_family(record) -> str:
+    return record.family
+
+
+def split_held_out(records, held_out_sources) -> tuple[list, list]:
+    """(pool to train, select and test on; the held-out sources' records)."""
+    held = set(held_out_sources)
+    missing = held - {r.source for r in records}
+    if missing:
+        raise ValueError(f"held_out_sources not found in the data: {sorted(missing)}")
+    return [r for r in records if r.source not in held], [r for r in records if r.source in held]
+
+
+def is_face(record, face_sources=()) -> bool:
+    return record.content == "face" or record.source in set(face_sources)
+
+
+def _train(config, run_dir, found, f, overwrite):
+    from synthdet_tf.train import DONE, train_and_evaluate
+
+    if overwrite or not os.path.exists(os.path.join(run_dir, DONE)):
+        logging.info("Training %s on %d images", run_dir, len(f["train"]))
+        train_and_evaluate(config, run_dir, overwrite=overwrite, splits=(found, f["train"], f["val"]))
+    backend = KerasBackend(run_dir)
+    return backend, loso.val_threshold(backend, f["val"])
+
+
+def _bacc(labels, logits, threshold) -> dict:
+    m = metrics.binary_metrics(np.asarray(labels), calibration.sigmoid(logits), threshold)
+    return {"n": len(labels), "balanced_accuracy": m["balanced_accuracy"], "roc_auc": m["roc_auc"],
+            "real_recall": m["per_class"]["REAL"]["recall"], "fake_recall": m["per_class"]["FAKE"]["recall"]}
+
+
+def _recall(records, logits, threshold, label) -> dict:
+    chosen = [i for i, r in enumerate(records) if r.label == label]
+    if not chosen:
+        return {"n": 0, "recall": float("nan")}
+    probs = calibration.sigmoid(logits[chosen])
+    hits = (probs >= threshold) if label == FAKE else (probs < threshold)
+    return {"n": len(chosen), "recall": float(np.mean(hits))}
+
+
+def full_model_checks(backend, threshold, test, independent, face_sources=()) -> dict:
+    """The `_all` model's numbers: held-out sources, faces, audit, per data folder."""
+    logits = predict_logits(backend, test, desc="test")
+    labels = [r.label for r in test]
+    out = {"test": _bacc(labels, logits, threshold)}
+    faces = [i for i, r in enumerate(test) if is_face(r, face_sources)]
+    face_records = [test[i] for i in faces]
+    out["real_faces"] = _recall(face_records, logits[faces], threshold, REAL)
+    out["fake_faces"] = _recall(face_records, logits[faces], threshold, FAKE)
+    folders = sorted({r.relpath.split("/", 1)[0] for r in test if "/" in r.relpath and r.relpath.split("/", 1)[0] not in ("real", "fake")})
+    for folder in folders:
+        idx = [i for i, r in enumerate(test) if r.relpath.startswith(folder + "/")]
+        out[f"folder_{folder}"] = _bacc([labels[i] for i in idx], logits[idx], threshold)
+    size = backend.spec.image_size
+    audited = predict_logits(backend, test, perturb=perturbations.uniform_format(size, AUDIT_QUALITY), desc="audit")
+    out["audit"] = {**_bacc(labels, audited, threshold), "size": size, "quality": AUDIT_QUALITY}
+    if independent:
+        out["held_out_sources"] = _bacc([r.label for r in independent], predict_logits(backend, independent, desc="held-out"), threshold)
+    return out
+
+
+def run(config, workdir: str, *, min_images: int = 50, families=None, overwrite: bool = False) -> dict:
+    """Trains every fold under `workdir` (finished folds are reused); returns and writes the results."""
+    found = discover_from_config(config.data)
+    pool, independent = split_held_out(found.records, config.data.held_out_sources)
+    candidates = loso.fake_sources(pool, min_images, key=by_family)
+    chosen = list(families or candidates)
+    unknown = set(chosen) - set(candidates)
+    if unknown:
+        raise ValueError(f"Not FAKE families with >= {min_images} images: {sorted(unknown)}; choose from {candidates}")
+    rows = []
+    for family in chosen:
+        f = loso.fold(pool, family, key=by_family)
+        backend, threshold = _train(config, os.path.join(workdir, loso.slug(family)), found, f, overwrite)
+        real = predict_logits(backend, f["real_test"])
+        row = {"family": family, "n_train": len(f["train"]), "threshold": threshold,
+               **loso.held_out_scores(real, predict_logits(backend, f["held_out"]), threshold)}
+        rows.append(row)
+        logging.info("Left out %s: %s", family, row)
+    everything = {"train": [r for r in pool if r.split == "train"], "val": [r for r in pool if r.split == "val"]}
+    backend, threshold = _train(config, os.path.join(workdir, ALL), found, everything, overwrite)
+    test = [r for r in pool if r.split == "test"]
+    result = {
+        "held_out_sources": list(config.data.held_out_sources),
+        "families": rows,
+        "mean_auc": float(np.mean([r["auc"] for r in rows])) if rows else float("nan"),
+        "min_auc": float(np.min([r["auc"] for r in rows])) if rows else float("nan"),
+        "all": {"threshold": threshold, **full_model_checks(backend, threshold, test, independent, config.data.face_sources)},
+    }
+    with open(os.path.join(workdir, "generalization.json"), "w") as fh:
+        json.dump(result, fh, indent=2, default=float)
+    with open(os.path.join(workdir, "generalization.md"), "w") as fh:
+        fh.write(format_markdown(result))
+    return result
+
+
+def format_markdown(result: dict, title: str = "") -> str:
+    lines = [f"## {title}" if title else "", "",
+             "| left-out family | its fakes | AUC | AP | fakes caught (val threshold) |", "|---|---:|---:|---:|---:|"]
+    for r in result["families"]:
+        lines.append(f"| {r['family']} | {r['n_fake']} | {r['auc']:.3f} | {r['ap']:.3f} | {r['fake_recall']:.3f} |")
+    lines.append(f"| **mean** (min) | | **{result['mean_auc']:.3f}** ({result['min_auc']:.3f}) | | |")
+    a = result["all"]
+    lines += ["", f"Model trained on everything (threshold {a['threshold']:.3f}, chosen on validation):", "",
+              "| check | n | balanced acc. | AUC | REAL recall | FAKE recall |", "|---|---:|---:|---:|---:|---:|"]
+    for key in ["test", "held_out_sources", "audit"] + sorted(k for k in a if k.startswith("folder_")):
+        if key in a:
+            m = a[key]
+            name = {"audit": f"test, format audit (JPEG q{a['audit']['quality']} at {a['audit']['size']} px)",
+                    "held_out_sources": "held-out sources: " + ", ".join(result["held_out_sources"])}.get(key, key.replace("folder_", "test, folder "))
+            lines.append(f"| {name} | {m['n']} | {m['balanced_accuracy']:.3f} | {m['roc_auc']:.3f} | {m['real_recall']:.3f} | {m['fake_recall']:.3f} |")
+    lines += ["", f"Real faces recall {a['real_faces']['recall']:.3f} (n={a['real_faces']['n']}); "
+              f"fake faces recall {a['fake_faces']['recall']:.3f} (n={a['fake_faces']['n']}), test split."]
+    return "\n".join(lines) + "\n"
