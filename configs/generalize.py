@@ -11,6 +11,7 @@ gpt-image-1, Gemini "Nano Banana", DALL-E 3), none of them trained or selected o
 """
 
 from synthdet_configs.efficientnet_lite0_robust import get_config as _v1
+from synthdet_configs.loso import budget as loso_budget
 
 HELD_OUT_SOURCES = (
     "nirg_pics", "ironyard_phone",  # REAL: two photo albums (Canon/Sony/LG, iPhone 5s/6)
@@ -20,19 +21,9 @@ HELD_OUT_SOURCES = (
 FACE_SOURCES = ("darkhorrow/real-fake-faces-classification", "sklinderton/vit-real-vs-fake-faces")
 
 
-def budget(config):
-    """The benchmark's budget: the same for every recipe compared."""
-    config.data.image_size = 128
+def get_config():
+    config = loso_budget(_v1())
+    config.train.max_val_images = 600
     config.data.held_out_sources = HELD_OUT_SOURCES
     config.data.face_sources = FACE_SOURCES
-    config.train.epochs = 2
-    config.train.max_train_images = 2000
-    config.train.max_val_images = 600
-    config.train.warmup_steps = 20
-    config.train.per_source_val = False
-    config.precision = "float32"
     return config
-
-
-def get_config():
-    return budget(_v1())

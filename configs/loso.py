@@ -7,8 +7,8 @@ ImageNet at 128 px, 2 epochs on at most 2,000 training images per fold.
 from synthdet_configs.efficientnet_lite0_ft import get_config as _lite0
 
 
-def get_config():
-    config = _lite0()
+def budget(config):
+    """One fold's budget on 2 CPU cores (the generalization benchmark uses it too)."""
     config.data.image_size = 128
     config.train.epochs = 2
     config.train.max_train_images = 2000
@@ -17,3 +17,7 @@ def get_config():
     config.train.per_source_val = False
     config.precision = "float32"
     return config
+
+
+def get_config():
+    return budget(_lite0())

@@ -204,12 +204,18 @@ def _write_csv(path, fields, rows):
         writer.writerows(sorted(rows, key=lambda r: r["relpath"]))
 
 
+def _refuse_foreign(out: str, overwrite: bool):
+    """An existing --out is replaced only if assemble made it, it is empty, or the user said --overwrite."""
+    if not os.path.exists(out) or overwrite or os.path.exists(os.path.join(out, REPORT_NAME)):
+        return
+    if not os.path.isdir(out) or os.listdir(out):
+        raise FileExistsError(f"{out} exists and was not made by assemble; choose another --out or pass --overwrite")
+
+
 def _replace(staging: str, out: str, overwrite: bool):
-    """Moves the finished corpus into place; an earlier assembly is replaced, anything else only with overwrite."""
+    """Moves the finished corpus into place (the old folder goes only once the new one is there)."""
+    _refuse_foreign(out, overwrite)  # again: something may have appeared there during the run
     if os.path.exists(out):
-        ours = os.path.exists(os.path.join(out, REPORT_NAME))
-        if not (ours or overwrite or (os.path.isdir(out) and not os.listdir(out))):
-            raise FileExistsError(f"{out} exists and was not made by assemble; choose another --out or pass --overwrite")
         old = tempfile.mkdtemp(prefix=".old-", dir=os.path.dirname(out))
         os.rename(out, os.path.join(old, "x"))
         os.rename(staging, out)
@@ -224,9 +230,7 @@ def check_out(out: str, reference_dirs=(), overwrite: bool = False):
     for ref in reference_dirs:
         if os.path.abspath(ref) == out:
             raise ValueError(f"--out {out} is the reference folder itself")
-    if os.path.exists(out) and not overwrite and not os.path.exists(os.path.join(out, REPORT_NAME)):
-        if not os.path.isdir(out) or os.listdir(out):
-            raise FileExistsError(f"{out} exists and was not made by assemble; choose another --out or pass --overwrite")
+    _refuse_foreign(out, overwrite)
 
 
 def assemble(sources, repos_dir: str, out: str, *, dedupe_against=(), clone_url: str | None = None,

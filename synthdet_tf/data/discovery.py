@@ -137,6 +137,10 @@ class ManifestRow:
     content: str | None
 
 
+def _cell(row: dict, column: str | None) -> str | None:
+    return ((row.get(column) or "").strip() or None) if column else None
+
+
 def read_manifest(root: str) -> dict | None:
     """relpath -> ManifestRow from MANIFEST.csv, if present."""
     path = os.path.join(root, MANIFEST_NAME)
@@ -150,10 +154,10 @@ def read_manifest(root: str) -> dict | None:
         source_col = next((c for c in ("source", "source_repo") if c in fields), None)
         manifest = {}
         for row in reader:
-            text = lambda col: (row.get(col) or "").strip() or None if col else None  # noqa: E731
-            generator = text("generator") or text("generator_or_camera")
+            generator = _cell(row, "generator") or _cell(row, "generator_or_camera")
             manifest[row["relpath"].strip()] = ManifestRow(
-                _parse_label(row.get("label") or ""), text(source_col), text("family") or family_of(generator), text("content"))
+                _parse_label(row.get("label") or ""), _cell(row, source_col),
+                _cell(row, "family") or family_of(generator), _cell(row, "content"))
         return manifest
 
 
