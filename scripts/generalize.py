@@ -2,6 +2,7 @@
 
     synthdet-generalize --config=configs/generalize.py --workdir=runs/gen_v1 \\
         --data_dir=../shared/data/dev,runs/wide [--families=FLUX,SDXL] [--min_images=50]
+    synthdet-generalize --compare=v1=runs/gen_v1,v2=runs/gen_v2   # finished runs side by side
 
 Leave-one-generator-family-out, the held-out sources, faces and the format
 audit (synthdet_tf/evaluate/generalization.py). Writes generalization.md and
@@ -12,10 +13,11 @@ from absl import app, flags, logging
 
 from synthdet_scripts import config_flag
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "Folder for the per-family runs and the table.", required=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "Folder for the per-family runs and the table.")
 _MIN_IMAGES = flags.DEFINE_integer("min_images", 50, "Leave out only FAKE families with at least this many images.")
 _FAMILIES = flags.DEFINE_list("families", None, "Only these FAKE families (default: all with enough images).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Train finished folds again.")
+_COMPARE = flags.DEFINE_list("compare", None, "Instead of running: print finished benchmarks side by side, as name=workdir.")
 
 
 def main(argv):
@@ -23,6 +25,12 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     from synthdet_tf.evaluate import generalization
 
+    if _COMPARE.value:
+        pairs = [item.split("=", 1) if "=" in item else (item, item) for item in _COMPARE.value]
+        print(generalization.format_comparison({name: generalization.load(path) for name, path in pairs}))
+        return
+    if not _WORKDIR.value:
+        raise app.UsageError("--workdir is required (or --compare)")
     result = generalization.run(config_flag.config(), _WORKDIR.value, min_images=_MIN_IMAGES.value,
                                 families=_FAMILIES.value, overwrite=_OVERWRITE.value)
     print(generalization.format_markdown(result))

@@ -58,3 +58,6 @@ def test_benchmark_script_end_to_end_on_a_tiny_model(tmp_path):
     assert checks["real_faces"]["n"] == 0 and checks["fake_faces"]["n"] == 0  # the face sources are held out
     assert checks["audit"]["quality"] == generalization.AUDIT_QUALITY and (out / "_all" / "DONE").exists()
     assert "held-out sources: album, genD" in (out / "generalization.md").read_text()
+    compared = run_script("synthdet_scripts.generalize", f"--compare=a={out},b={out}")
+    assert compared.returncode == 0, compared.stderr[-3000:]
+    assert "| SD 1.x | 80 |" in compared.stdout and "| held-out sources, balanced acc. |" in compared.stdout

@@ -148,3 +148,33 @@ def format_markdown(result: dict, title: str = "") -> str:
     lines += ["", f"Real faces recall {a['real_faces']['recall']:.3f} (n={a['real_faces']['n']}); "
               f"fake faces recall {a['fake_faces']['recall']:.3f} (n={a['fake_faces']['n']}), test split."]
     return "\n".join(lines) + "\n"
+
+
+def load(workdir: str) -> dict:
+    with open(os.path.join(workdir, "generalization.json")) as fh:
+        return json.load(fh)
+
+
+def format_comparison(results: dict) -> str:
+    """Recipes side by side ({name: result}): AUC per left-out family, then the `_all` checks."""
+    names = list(results)
+    families = sorted({r["family"] for res in results.values() for r in res["families"]})
+    auc = {n: {r["family"]: r for r in res["families"]} for n, res in results.items()}
+    cell = lambda n, f, k: f"{auc[n][f][k]:.3f}" if f in auc[n] else "-"  # noqa: E731
+    lines = ["| left-out family | fakes | " + " | ".join(f"AUC {n} | caught {n}" for n in names) + " |",
+             "|---|---:|" + "---:|---:|" * len(names)]
+    for f in families:
+        n_fake = next(auc[n][f]["n_fake"] for n in names if f in auc[n])
+        lines.append(f"| {f} | {n_fake} | " + " | ".join(f"{cell(n, f, 'auc')} | {cell(n, f, 'fake_recall')}" for n in names) + " |")
+    lines.append("| **mean** (min) | | " + " | ".join(f"**{results[n]['mean_auc']:.3f}** ({results[n]['min_auc']:.3f}) | " for n in names) + " |")
+    lines += ["", "| model trained on everything | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    checks = [("held-out sources, balanced acc.", "held_out_sources", "balanced_accuracy"), ("held-out sources, AUC", "held_out_sources", "roc_auc"),
+              ("test, balanced acc.", "test", "balanced_accuracy"), ("test, AUC", "test", "roc_auc"),
+              ("format audit, balanced acc.", "audit", "balanced_accuracy"), ("real faces recall", "real_faces", "recall"),
+              ("fake faces recall", "fake_faces", "recall")]
+    folders = sorted({k for res in results.values() for k in res["all"] if k.startswith("folder_")})
+    checks += [(f"test {k[7:]}, balanced acc.", k, "balanced_accuracy") for k in folders]
+    for label, key, metric in checks:
+        vals = [results[n]["all"].get(key, {}).get(metric) for n in names]
+        lines.append(f"| {label} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in vals) + " |")
+    return "\n".join(lines) + "\n"
