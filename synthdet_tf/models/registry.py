@@ -8,6 +8,7 @@ MODELS = {
     "resnet34": resnet.build,
     "resnet50": applications.build,
     "efficientnet_lite0": efficientnet_lite.build,
+    "efficientnet_lite2": efficientnet_lite.build,
 }
 
 
