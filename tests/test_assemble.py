@@ -255,6 +255,7 @@ def test_the_command_prints_the_table_and_fails_only_when_nothing_is_usable(repo
     ok = run_script("synthdet_scripts.data", "assemble", f"--sources={sources}", f"--repos_dir={root}", f"--out={out}", "--only=old")
     assert ok.returncode == 0, ok.stderr
     assert "old" in ok.stdout and "Kept 4 files: 0 real, 4 fake" in ok.stdout and (out / "MANIFEST.csv").exists()
+    assert "old: skipping imgs/lfs.png: Git LFS pointer" in ok.stderr  # one line per file not taken
     unknown = run_script("synthdet_scripts.data", "assemble", f"--sources={sources}", f"--repos_dir={root}", f"--out={out}", "--only=nope")
     assert unknown.returncode != 0 and "Unknown source id(s) ['nope']" in unknown.stderr
     empty = run_script("synthdet_scripts.data", "assemble", f"--sources={sources}", f"--repos_dir={tmp_path / 'none'}", f"--out={tmp_path / 'x'}")

@@ -111,7 +111,7 @@ class _Builder:
         kind = reason.split(":")[0].split(" (")[0]
         report.skipped[kind] += 1
         self.dropped.append({"source": source.id, "path": entry.path, "reason": reason})
-        logging.info("%s: skipping %s: %s", source.id, entry.path, reason)
+        logging.warning("%s: skipping %s: %s", source.id, entry.path, reason)
 
     def take(self, source, commit, entry, reader) -> str:
         """Writes one entry; returns "" when kept, else the reason it was not."""
