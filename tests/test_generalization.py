@@ -57,6 +57,7 @@ def test_benchmark_script_end_to_end_on_a_tiny_model(tmp_path):
     assert checks["held_out_sources"]["n"] == 80  # 40 album photos + 40 genD fakes, scored only by the _all model
     assert checks["real_faces"]["n"] == 0 and checks["fake_faces"]["n"] == 0  # the face sources are held out
     assert checks["audit"]["quality"] == generalization.AUDIT_QUALITY and (out / "_all" / "DONE").exists()
+    assert checks["audit_native"]["n"] == checks["test"]["n"]
     assert "held-out sources: album, genD" in (out / "generalization.md").read_text()
     compared = run_script("synthdet_scripts.generalize", f"--compare=a={out},b={out}")
     assert compared.returncode == 0, compared.stderr[-3000:]
