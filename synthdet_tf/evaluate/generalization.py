@@ -113,7 +113,7 @@ def run(config, workdir: str, *, min_images: int = 50, families=None, overwrite:
         f = loso.fold(pool, family, key=by_family)
         backend, threshold = _train(config, os.path.join(workdir, loso.slug(family)), found, f, overwrite)
         real = predict_logits(backend, f["real_test"])
-        row = {"family": family, "n_train": len(f["train"]), "threshold": threshold,
+        row = {"family": family, "train_pool": len(f["train"]), "threshold": threshold,  # a run samples max_train_images of it
                **loso.held_out_scores(real, predict_logits(backend, f["held_out"]), threshold)}
         rows.append(row)
         logging.info("Left out %s: %s", family, row)
