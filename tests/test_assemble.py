@@ -185,7 +185,7 @@ def test_max_files_caps_deterministically(repos, tmp_path):
     root, first, second = repos
     text = sources_text(first, second).replace('content = "scene"', 'content = "scene"\nmax_files = 2')
     a = assemble.assemble(parse_sources(text), str(root), str(tmp_path / "a"))
-    b = assemble.assemble(parse_sources(text), str(root), str(tmp_path / "b"))
+    assemble.assemble(parse_sources(text), str(root), str(tmp_path / "b"))
     old = next(s for s in a["sources"] if s["id"] == "old")
     assert old["kept"] == 2 and old["capped"] > 0
     assert tree_digest(tmp_path / "a") == tree_digest(tmp_path / "b")
