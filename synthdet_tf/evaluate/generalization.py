@@ -26,7 +26,6 @@ import numpy as np
 from synthdet_tf.data.discovery import FAKE, REAL, discover_from_config
 from synthdet_tf.evaluate import calibration, loso, metrics, perturbations
 from synthdet_tf.evaluate.predict import predict_logits
-from synthdet_tf.inference.backends import KerasBackend
 
 AUDIT_QUALITY = 90
 ALL = "_all"
@@ -47,16 +46,6 @@ def split_held_out(records, held_out_sources) -> tuple[list, list]:
 
 def is_face(record, face_sources=()) -> bool:
     return record.content == "face" or record.source in set(face_sources)
-
-
-def _train(config, run_dir, found, f, overwrite):
-    from synthdet_tf.train import DONE, train_and_evaluate
-
-    if overwrite or not os.path.exists(os.path.join(run_dir, DONE)):
-        logging.info("Training %s on %d images", run_dir, len(f["train"]))
-        train_and_evaluate(config, run_dir, overwrite=overwrite, splits=(found, f["train"], f["val"]))
-    backend = KerasBackend(run_dir)
-    return backend, loso.val_threshold(backend, f["val"])
 
 
 def _bacc(labels, logits, threshold) -> dict:
@@ -111,14 +100,14 @@ def run(config, workdir: str, *, min_images: int = 50, families=None, overwrite:
     rows = []
     for family in chosen:
         f = loso.fold(pool, family, key=by_family)
-        backend, threshold = _train(config, os.path.join(workdir, loso.slug(family)), found, f, overwrite)
+        backend, threshold = loso.train_fold(config, os.path.join(workdir, loso.slug(family)), found, f, overwrite)
         real = predict_logits(backend, f["real_test"])
         row = {"family": family, "train_pool": len(f["train"]), "threshold": threshold,  # a run samples max_train_images of it
                **loso.held_out_scores(real, predict_logits(backend, f["held_out"]), threshold)}
         rows.append(row)
         logging.info("Left out %s: %s", family, row)
     everything = {"train": [r for r in pool if r.split == "train"], "val": [r for r in pool if r.split == "val"]}
-    backend, threshold = _train(config, os.path.join(workdir, ALL), found, everything, overwrite)
+    backend, threshold = loso.train_fold(config, os.path.join(workdir, ALL), found, everything, overwrite)
     test = [r for r in pool if r.split == "test"]
     result = {
         "held_out_sources": list(config.data.held_out_sources),

@@ -61,6 +61,17 @@ def val_threshold(backend, val):
     return calibration.choose_threshold([r.label for r in val], calibration.sigmoid(predict_logits(backend, val)))
 
 
+def train_fold(config, run_dir, found, f, overwrite=False):
+    """Trains a fold's model unless `run_dir` holds a finished one; returns (backend, validation threshold)."""
+    from synthdet_tf.train import DONE, train_and_evaluate
+
+    if overwrite or not os.path.exists(os.path.join(run_dir, DONE)):
+        logging.info("Training %s on %d images", run_dir, len(f["train"]))
+        train_and_evaluate(config, run_dir, overwrite=overwrite, splits=(found, f["train"], f["val"]))
+    backend = KerasBackend(run_dir)
+    return backend, val_threshold(backend, f["val"])
+
+
 def held_out_scores(real_logits, fake_logits, threshold):
     labels = np.r_[np.zeros(len(real_logits)), np.ones(len(fake_logits))]
     probs = calibration.sigmoid(np.r_[real_logits, fake_logits])
@@ -76,8 +87,6 @@ def held_out_scores(real_logits, fake_logits, threshold):
 
 def run_loso(config, workdir: str, *, min_images: int = MIN_IMAGES, sources=None, overwrite: bool = False) -> list[dict]:
     """Trains one model per left-out source under `workdir`; returns (and writes) the table."""
-    from synthdet_tf.train import DONE, train_and_evaluate
-
     found = discover_from_config(config.data)
     candidates = fake_sources(found.records, min_images)
     chosen = sources or candidates
@@ -89,12 +98,7 @@ def run_loso(config, workdir: str, *, min_images: int = MIN_IMAGES, sources=None
         f = fold(found.records, source)
         if not f["real_test"] or not f["seen"]:
             raise ValueError(f"Leaving out {source} leaves no REAL test images or no other FAKE test images to compare with")
-        run_dir = os.path.join(workdir, slug(source))
-        if not os.path.exists(os.path.join(run_dir, DONE)) or overwrite:
-            logging.info("LOSO: leaving out %s (%d fakes); training on %d images", source, len(f["held_out"]), len(f["train"]))
-            train_and_evaluate(config, run_dir, overwrite=overwrite, splits=(found, f["train"], f["val"]))
-        backend = KerasBackend(run_dir)
-        threshold = val_threshold(backend, f["val"])
+        backend, threshold = train_fold(config, os.path.join(workdir, slug(source)), found, f, overwrite)
         real = predict_logits(backend, f["real_test"])
         n_train = len(subsample(f["train"], config.train.max_train_images))
         row = {"held_out": source, "n_train": n_train, "threshold": threshold}
