@@ -42,6 +42,7 @@ def get_config() -> ml_collections.ConfigDict:
     config.data.augment.rescale = ml_collections.ConfigDict({"p": 0.1, "scale": (0.5, 0.9)})
     config.data.augment.blur = ml_collections.ConfigDict({"p": 0.1, "sigma": (0.1, 3.0)})
     config.data.augment.jpeg = ml_collections.ConfigDict({"p": 0.1, "quality": (30, 100)})
+    config.data.augment.webp = ml_collections.ConfigDict({"p": 0.0, "quality": (30, 100)})
 
     config.model = ml_collections.ConfigDict()
     config.model.backbone = "resnet50"  # tiny | resnet18 | resnet34 | resnet50 | efficientnet_lite0

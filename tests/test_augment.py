@@ -7,13 +7,14 @@ from synthdet_tf.data import augment as aug
 from tests.conftest import random_rgb, smooth_rgb
 
 
-def config(hflip=0.0, rescale=0.0, blur=0.0, jpeg=0.0):
+def config(hflip=0.0, rescale=0.0, blur=0.0, jpeg=0.0, webp=0.0):
     return ConfigDict(
         {
             "hflip": hflip,
             "rescale": {"p": rescale, "scale": (0.5, 0.5)},
             "blur": {"p": blur, "sigma": (2.0, 2.0)},
             "jpeg": {"p": jpeg, "quality": (30, 30)},
+            "webp": {"p": webp, "quality": (30, 30)},
         }
     )
 
@@ -35,7 +36,7 @@ def test_flip_mirrors():
     np.testing.assert_array_equal(aug.augment(tf.constant(IMAGE), SEED, config(hflip=1.0)).numpy(), IMAGE[:, ::-1])
 
 
-@pytest.mark.parametrize("which", ["rescale", "blur", "jpeg"])
+@pytest.mark.parametrize("which", ["rescale", "blur", "jpeg", "webp"])
 def test_degradations_remove_high_frequencies_and_keep_shape(which):
     out = aug.augment(tf.constant(IMAGE), SEED, config(**{which: 1.0})).numpy()
     assert out.shape == IMAGE.shape and out.dtype == np.uint8
@@ -59,7 +60,27 @@ def test_probability_is_respected():
 
 
 def test_same_seed_same_result():
-    cfg = config(hflip=0.5, rescale=0.5, blur=0.5, jpeg=0.5)
+    cfg = config(hflip=0.5, rescale=0.5, blur=0.5, jpeg=0.5, webp=0.5)
     a = aug.augment(tf.constant(IMAGE), SEED, cfg).numpy()
     b = aug.augment(tf.constant(IMAGE), SEED, cfg).numpy()
     np.testing.assert_array_equal(a, b)
+
+
+def test_webp_matches_a_pillow_round_trip_inside_a_dataset():
+    from PIL import Image
+    import io
+
+    buffer = io.BytesIO()
+    Image.fromarray(IMAGE).save(buffer, format="WEBP", quality=30, method=0)
+    expected = np.asarray(Image.open(buffer).convert("RGB"))
+    ds = tf.data.Dataset.from_tensors(tf.constant(IMAGE)).map(lambda im: aug.augment(im, SEED, config(webp=1.0)))
+    out = next(iter(ds)).numpy()
+    np.testing.assert_array_equal(out, expected)
+    assert not np.array_equal(out, IMAGE)
+
+
+def test_configs_without_webp_still_augment():
+    cfg = config(jpeg=1.0)
+    del cfg["webp"]
+    out = aug.augment(tf.constant(IMAGE), SEED, cfg).numpy()
+    assert out.shape == IMAGE.shape

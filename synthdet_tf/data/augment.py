@@ -1,8 +1,8 @@
 """Training-time augmentation, applied alike to both classes.
 
 Each transform has its own probability and range (config `data.augment`):
-downscale-then-upscale, Gaussian blur, JPEG re-encode, horizontal flip, in that
-order, mimicking an image that was resized, softened and compressed on its way
+downscale-then-upscale, Gaussian blur, JPEG re-encode, WebP re-encode,
+horizontal flip, in that order, mimicking an image that was resized, softened and compressed on its way
 to a social network (the robustness users ask about most). Blur and JPEG at
 p = 0.1 to 0.5 are what CNNDetection (Wang et al., 2020) found to generalise.
 
@@ -10,9 +10,12 @@ All randomness is stateless and driven by a per-element seed, so a seeded
 pipeline produces the same images in the same order on every run.
 """
 
+import io
 import math
 
+import numpy as np
 import tensorflow as tf
+from PIL import Image
 
 from synthdet_tf.preprocess.policy import to_uint8
 
@@ -60,6 +63,23 @@ def jpeg_reencode(image, quality):
     return tf.image.adjust_jpeg_quality(image, tf.cast(quality, tf.int32))
 
 
+def _webp_numpy(image, quality):
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="WEBP", quality=int(quality), method=0)
+    with Image.open(buffer) as decoded:
+        return np.asarray(decoded.convert("RGB"), dtype=np.uint8)
+
+
+def webp_reencode(image, quality):
+    """Lossy WebP round trip through Pillow (TensorFlow has no WebP encoder).
+
+    Generators' outputs reach the web as WebP as often as JPEG; a codec seen
+    only on one class becomes a shortcut, so both classes get it alike.
+    """
+    out = tf.numpy_function(_webp_numpy, [image, tf.cast(quality, tf.int32)], tf.uint8, stateful=False)
+    return tf.ensure_shape(out, image.shape) if image.shape.is_fully_defined() else tf.reshape(out, tf.shape(image))
+
+
 def down_up(image, scale):
     """Downscale by `scale` (antialiased) and back: loses high frequencies."""
     shape = tf.shape(image)[:2]
@@ -83,4 +103,14 @@ def augment(image, seed, cfg):
         lambda im, s: jpeg_reencode(im, tf.floor(_uniform(s, jpeg.quality[0], jpeg.quality[1] + 1))),
         seeds[5],
     )
+    webp = cfg.get("webp")  # configs written before WebP have none
+    if webp is not None:
+        webp_seeds = tf.random.experimental.stateless_split(seeds[7], num=2)
+        image = _maybe(
+            webp.p,
+            webp_seeds[0],
+            image,
+            lambda im, s: webp_reencode(im, tf.floor(_uniform(s, webp.quality[0], webp.quality[1] + 1))),
+            webp_seeds[1],
+        )
     return _maybe(cfg.hflip, seeds[6], image, lambda im, s: tf.reverse(im, axis=[1]), seeds[7])
