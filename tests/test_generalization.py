@@ -62,3 +62,17 @@ def test_benchmark_script_end_to_end_on_a_tiny_model(tmp_path):
     compared = run_script("synthdet_scripts.generalize", f"--compare=a={out},b={out}")
     assert compared.returncode == 0, compared.stderr[-3000:]
     assert "| SD 1.x | 80 |" in compared.stdout and "| held-out sources, balanced acc. |" in compared.stdout
+    assert checks["jpeg_75"]["n"] == checks["test"]["n"] and 0.0 <= checks["downscale_0.5"]["roc_auc"] <= 1.0
+
+    # A finished model scored on its own gives the same threshold-free numbers as the run did.
+    scored = run_script(
+        "synthdet_scripts.generalize", "--config=configs/tiny.py", f"--data_dir={data}", f"--workdir={tmp_path / 'score'}",
+        f"--model={out / '_all'}", "--config.data.held_out_sources=('album','genD')",
+    )
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    alone = json.loads((tmp_path / "score" / "generalization.json").read_text())
+    assert alone["families"] == [] and alone["all"]["held_out_sources"]["n"] == 80
+    for key in ("test", "held_out_sources", "audit", "jpeg_75"):
+        assert alone["all"][key]["roc_auc"] == pytest.approx(checks[key]["roc_auc"], abs=1e-6)
+    both = run_script("synthdet_scripts.generalize", f"--compare=run={out},alone={tmp_path / 'score'}")
+    assert both.returncode == 0 and "| downscaled x0.5, AUC |" in both.stdout
