@@ -113,3 +113,25 @@ print("ok")
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0 and "ok" in result.stdout, result.stderr[-2000:]
+
+
+def test_npr_sees_native_pixels_under_a_crop_policy_and_not_after_a_resize():
+    """A 2x nearest-upsampled 'generator output' has zero NPR residual at native resolution.
+
+    Under center_crop the model's NPR layer gets native pixels (residual 0, as hand-computed);
+    resizing first to the same size erases that trace (large residual).
+    """
+    import tensorflow as tf
+
+    from synthdet_tf import preprocess
+
+    rng = np.random.default_rng(3)
+    small = rng.integers(0, 256, (32, 32, 3)).astype(np.uint8)
+    upsampled = np.repeat(np.repeat(small, 2, 0), 2, 1)  # 64 x 64, what a 2x upsampling layer leaves
+    model = build_model(model_cfg("tiny", npr=True), 32)
+    npr = keras.Model(model.input, model.get_layer("npr_residual").output)
+    crop = preprocess.apply_policy(tf.constant(upsampled), "center_crop", 32, training=False).numpy()
+    np.testing.assert_array_equal(crop, upsampled[16:48, 16:48])
+    np.testing.assert_allclose(npr(crop[None]).numpy(), 0.0, atol=1e-6)
+    resized = preprocess.apply_policy(tf.constant(upsampled), "resize", 32, training=False).numpy()
+    assert np.abs(npr(resized[None]).numpy()).mean() > 0.1
