@@ -104,6 +104,18 @@ def test_threshold_is_chosen_on_val_not_test_and_stored_with_the_model(brightnes
         evaluate_model(str(workdir), str(folder), str(tmp_path / "report2"))
 
 
+def test_threshold_never_looks_at_the_sources_the_model_held_out(brightness, tmp_path):
+    folder, workdir = brightness
+    config = json.loads((workdir / "config.json").read_text())
+    config["data"]["held_out_sources"] = ["src1"]
+    (workdir / "config.json").write_text(json.dumps(config))
+    report = evaluate_model(str(workdir), str(folder), str(tmp_path / "report"))
+    backend = load_backend(str(workdir))
+    val = [r for r in discover(str(folder)).split("val") if r.source == "src0"]
+    expected = calibration.choose_threshold([r.label for r in val], calibration.sigmoid(predict_logits(backend, val)))
+    assert report["calibration"]["n"] == len(val) and report["at_threshold"]["threshold"] == pytest.approx(expected)
+
+
 def test_report_has_every_part_and_its_pictures(brightness, tmp_path):
     folder, workdir = brightness
     out = tmp_path / "report"

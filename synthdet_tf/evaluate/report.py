@@ -42,6 +42,12 @@ def discover_as_trained(backend, data_dir: str, progress: bool = False):
     return found, s
 
 
+def without_held_out(records, backend) -> list:
+    """Drops the sources the model's config held out: choosing its threshold is selection too."""
+    held = set(((backend.train_config() or {}).get("data") or {}).get("held_out_sources") or ())
+    return [r for r in records if r.source not in held]
+
+
 def _calibration(backend, val, args, batch_size) -> tuple[dict, str]:
     stored = backend.calibration
     if stored.get("method") != "default" and not args.get("recalibrate"):
@@ -108,6 +114,7 @@ def evaluate_model(model, data_dir, output_dir, *, split="test", robustness=Fals
     if not records:
         raise ValueError(f"No {split} images in {data_dir}")
     val = found.split("val") if split not in ("val", "all") else []
+    val = without_held_out(val, backend)
 
     cal, cal_origin = _calibration(backend, val, args, batch_size)
     t, threshold = cal["temperature"], cal["threshold"]

@@ -16,7 +16,7 @@ import os
 
 import numpy as np
 
-from synthdet_tf.data.discovery import LABEL_NAMES, discover, subsample
+from synthdet_tf.data.discovery import LABEL_NAMES, data_dirs, discover, subsample
 from synthdet_tf.evaluate import calibration as calib
 from synthdet_tf.evaluate.predict import data_config
 from synthdet_tf.export import layout, saved_model, tflite
@@ -49,10 +49,11 @@ def representative_images(train_config: dict, spec: PreprocessSpec, data_dir: st
 
     d = train_config["data"]
     folder = data_dir or d.get("data_dir")
-    if not folder or not os.path.isdir(folder):
+    if not folder or not all(os.path.isdir(f) for f in data_dirs(folder)):
         raise FileNotFoundError(f"int8 calibration needs the training images: pass --data_dir (config says {folder!r})")
     found = discover(folder, fractions=tuple(d["fractions"]), salt=d["split_salt"], source_from=d["source_from"])
-    records = subsample(found.split("train"), n)
+    held = set(d.get("held_out_sources") or ())  # never seen in training, so not in calibration either
+    records = subsample([r for r in found.split("train") if r.source not in held], n)
     if len(records) < tflite.MIN_REPRESENTATIVE:
         raise ValueError(f"Only {len(records)} training images in {folder}; int8 needs {tflite.MIN_REPRESENTATIVE}")
     ds = make_dataset(records, data_config(spec), batch_size=64, training=False)
