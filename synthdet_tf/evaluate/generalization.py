@@ -147,18 +147,20 @@ def score_model(config, model_path: str, workdir: str) -> dict:
     with open(os.path.join(workdir, "generalization.json"), "w") as fh:
         json.dump(result, fh, indent=2, default=float)
     with open(os.path.join(workdir, "generalization.md"), "w") as fh:
-        fh.write(format_markdown(result, title=f"Model {model_path}"))
+        fh.write(format_markdown(result))
     return result
 
 
 def format_markdown(result: dict, title: str = "") -> str:
-    lines = [f"## {title}" if title else "", "",
-             "| left-out family | its fakes | AUC | AP | fakes caught (val threshold) |", "|---|---:|---:|---:|---:|"]
-    for r in result["families"]:
-        lines.append(f"| {r['family']} | {r['n_fake']} | {r['auc']:.3f} | {r['ap']:.3f} | {r['fake_recall']:.3f} |")
-    lines.append(f"| **mean** (min) | | **{result['mean_auc']:.3f}** ({result['min_auc']:.3f}) | | |")
+    lines = [f"## {title}" if title else "", ""]
+    if result["families"]:
+        lines += ["| left-out family | its fakes | AUC | AP | fakes caught (val threshold) |", "|---|---:|---:|---:|---:|"]
+        for r in result["families"]:
+            lines.append(f"| {r['family']} | {r['n_fake']} | {r['auc']:.3f} | {r['ap']:.3f} | {r['fake_recall']:.3f} |")
+        lines += [f"| **mean** (min) | | **{result['mean_auc']:.3f}** ({result['min_auc']:.3f}) | | |", ""]
     a = result["all"]
-    lines += ["", f"Model trained on everything (threshold {a['threshold']:.3f}, chosen on validation):", "",
+    which = f"Model {result['model']}, at its stored threshold" if "model" in result else "Model trained on everything"
+    lines += [f"{which} (threshold {a['threshold']:.3f}, chosen on validation):", "",
               "| check | n | balanced acc. | AUC | REAL recall | FAKE recall |", "|---|---:|---:|---:|---:|---:|"]
     for key in ["test", "held_out_sources", "audit", "audit_native", "jpeg_75", "downscale_0.5"] + sorted(k for k in a if k.startswith("folder_")):
         if key in a:
