@@ -14,11 +14,12 @@ instead of stopping the run.
 import concurrent.futures
 import dataclasses
 import glob
-import math
 import os
 from typing import Iterable, Iterator
 
 import numpy as np
+
+from synthdet_tf.inference.views import model_views, read_bytes
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
 MODEL_ENV = "SYNTHDET_MODEL"
@@ -67,15 +68,6 @@ def expand_paths(inputs: Iterable[str]) -> tuple[list[str], list[tuple[str, str]
     return files, problems
 
 
-def crop_boxes(height: int, width: int, size: int, k: int) -> list[tuple[int, int]]:
-    """Top-left corners of k size x size crops spread over the image, nearest the centre first."""
-    n = math.ceil(math.sqrt(k))
-    tops = np.linspace(0, height - size, n).round().astype(int) if n > 1 else [(height - size) // 2]
-    lefts = np.linspace(0, width - size, n).round().astype(int) if n > 1 else [(width - size) // 2]
-    grid = sorted({(int(t), int(l)) for t in tops for l in lefts}, key=lambda b: (b[0] + size / 2 - height / 2) ** 2 + (b[1] + size / 2 - width / 2) ** 2)
-    return grid[:k]
-
-
 class Detector:
     def __init__(self, backend):
         self.backend = backend
@@ -91,21 +83,7 @@ class Detector:
 
     def _views(self, path: str, crops: int) -> np.ndarray:
         """uint8 [V, S, S, 3]: the policy's one view, or up to `crops` native-resolution crops."""
-        import tensorflow as tf
-
-        from synthdet_tf.data.pillow_io import decode_rgb, probe
-        from synthdet_tf.preprocess import apply_policy, decode_image, eval_transform
-
-        info = probe(path)  # raises BadImageError with the reason
-        s = self.spec.image_size
-        if crops > 1 and min(info.width, info.height) >= s:
-            image = decode_rgb(path) if info.needs_pillow else decode_image(tf.io.read_file(path)).numpy()
-            return np.stack([image[t : t + s, l : l + s] for t, l in crop_boxes(image.shape[0], image.shape[1], s, crops)])
-        if info.needs_pillow:
-            view = apply_policy(tf.constant(decode_rgb(path)), self.spec.policy, s, training=False)
-        else:
-            view = eval_transform(tf.io.read_file(path), self.spec)
-        return view.numpy()[None]
+        return model_views(read_bytes(path), self.spec, crops)
 
     def _prepare(self, path, crops):
         try:

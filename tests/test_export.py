@@ -10,7 +10,8 @@ from PIL import Image
 
 from synthdet_tf import serving_client
 from synthdet_tf.data.discovery import discover
-from synthdet_tf.detector import Detector, crop_boxes
+from synthdet_tf.detector import Detector
+from synthdet_tf.inference.views import crop_boxes
 from synthdet_tf.evaluate.predict import predict_logits
 from synthdet_tf.export import exporter, layout, saved_model, tflite, warmup
 from synthdet_tf.inference.backends import KerasBackend, load_backend

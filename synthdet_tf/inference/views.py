@@ -1,0 +1,50 @@
+"""Encoded file contents -> the model's input views: the one definition `Detector`
+(`synthdet-detect`) and the Beam scan (`synthdet-scan`) both import.
+
+A file is checked with `pillow_io.probe` (bad files raise `BadImageError` with
+the reason), decoded the way training decoded it, and put through the model's
+input policy; with `crops` > 1 an image at least `image_size` on both sides
+gives up to that many native-resolution crops whose scores the caller averages.
+"""
+
+import math
+
+import numpy as np
+
+from synthdet_tf.data.pillow_io import DEFAULT_MAX_PIXELS, decode_rgb, probe
+
+
+def crop_boxes(height: int, width: int, size: int, k: int) -> list[tuple[int, int]]:
+    """Top-left corners of k size x size crops spread over the image, nearest the centre first."""
+    n = math.ceil(math.sqrt(k))
+    tops = np.linspace(0, height - size, n).round().astype(int) if n > 1 else [(height - size) // 2]
+    lefts = np.linspace(0, width - size, n).round().astype(int) if n > 1 else [(width - size) // 2]
+    grid = sorted({(int(t), int(l)) for t in tops for l in lefts},
+                  key=lambda b: (b[0] + size / 2 - height / 2) ** 2 + (b[1] + size / 2 - width / 2) ** 2)
+    return grid[:k]
+
+
+def model_views(contents: bytes, spec, crops: int = 1, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """uint8 [V, S, S, 3] for one file's bytes: the policy's one view, or up to `crops` native crops."""
+    import tensorflow as tf
+
+    from synthdet_tf.preprocess import apply_policy, decode_image, eval_transform
+
+    info = probe(contents, max_pixels=max_pixels)  # raises BadImageError with the reason
+    s = spec.image_size
+    if crops > 1 and min(info.width, info.height) >= s:
+        image = decode_rgb("", contents) if info.needs_pillow else decode_image(tf.constant(contents)).numpy()
+        return np.stack([image[t : t + s, l : l + s] for t, l in crop_boxes(image.shape[0], image.shape[1], s, crops)])
+    if info.needs_pillow:
+        view = apply_policy(tf.constant(decode_rgb("", contents)), spec.policy, s, training=False)
+    else:
+        view = eval_transform(tf.constant(contents), spec)
+    return view.numpy()[None]
+
+
+def read_bytes(path: str) -> bytes:
+    """A file's contents from any filesystem TensorFlow reads (local, gs://, s3:// with plugins)."""
+    import tensorflow as tf
+
+    with tf.io.gfile.GFile(path, "rb") as f:
+        return f.read()
