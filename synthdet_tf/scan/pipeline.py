@@ -1,0 +1,134 @@
+"""The `synthdet-scan` Beam pipeline: match, read, check, RunInference, write.
+
+Every matched file ends as exactly one result row (scored, or with `error`
+set); unreadable files also go to the dead-letter output with the reason, so
+a summary reconciles matched = scored + failed. Output names are fixed by the
+shard count, so a re-run replaces its own files.
+"""
+
+import dataclasses
+import json
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.io import fileio
+from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
+
+from synthdet_tf.scan.handler import SynthdetModelHandler
+
+HISTOGRAM_BINS = 10
+COLUMNS = ("path", "fake_probability", "logit", "label", "threshold", "model", "version", "crops", "error")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScanSettings:
+    model_path: str
+    spec: dict  # PreprocessSpec.to_dict() of the model
+    threshold: float
+    model: str  # model name and version, as they go into every row
+    version: str
+    crops: int = 1
+    max_pixels: int = 64_000_000
+    batch_size: int = 32
+    num_shards: int = 4
+
+
+class PrepareViews(beam.DoFn):
+    """(path, bytes) -> (path, views), or a dead letter {"path", "error"} on the `failed` output."""
+
+    def __init__(self, settings: ScanSettings):
+        self.settings = settings
+
+    def setup(self):
+        from synthdet_tf.preprocess import PreprocessSpec
+
+        self.spec = PreprocessSpec.from_dict(self.settings.spec)
+
+    def process(self, element):
+        from synthdet_tf.inference.views import model_views
+
+        path, contents = element
+        try:
+            yield path, model_views(contents, self.spec, self.settings.crops, self.settings.max_pixels)
+        except Exception as e:  # one bad file must not stop the others
+            yield beam.pvalue.TaggedOutput("failed", {"path": path, "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]})
+
+
+def read_file(readable) -> tuple[str, bytes]:
+    return readable.metadata.path, readable.read()
+
+
+def scored_row(item, settings: ScanSettings) -> dict:
+    path, prediction = item
+    p = prediction.inference
+    return {"path": path, "fake_probability": p["fake_probability"], "logit": p["logit"],
+            "label": "FAKE" if p["fake_probability"] >= settings.threshold else "REAL", "threshold": settings.threshold,
+            "model": settings.model, "version": settings.version, "crops": p["crops"], "error": None}
+
+
+def failed_row(dead: dict, settings: ScanSettings) -> dict:
+    return {"path": dead["path"], "fake_probability": None, "logit": None, "label": None, "threshold": settings.threshold,
+            "model": settings.model, "version": settings.version, "crops": 0, "error": dead["error"]}
+
+
+class SummaryFn(beam.CombineFn):
+    """Counts, label counts, failure reasons and a histogram of fake probabilities."""
+
+    def create_accumulator(self):
+        return {"results": 0, "scored": 0, "failed": 0, "labels": {}, "reasons": {}, "histogram": [0] * HISTOGRAM_BINS}
+
+    def add_input(self, acc, row):
+        acc["results"] += 1
+        if row["error"]:
+            acc["failed"] += 1
+            reason = row["error"].split(":", 1)[0] + ": " + row["error"].split(":", 1)[-1].strip().split(" (")[0][:60]
+            acc["reasons"][reason] = acc["reasons"].get(reason, 0) + 1
+        else:
+            acc["scored"] += 1
+            acc["labels"][row["label"]] = acc["labels"].get(row["label"], 0) + 1
+            acc["histogram"][min(int(row["fake_probability"] * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
+        return acc
+
+    def merge_accumulators(self, accs):
+        out = self.create_accumulator()
+        for a in accs:
+            for k in ("results", "scored", "failed"):
+                out[k] += a[k]
+            for k in ("labels", "reasons"):
+                for key, n in a[k].items():
+                    out[k][key] = out[k].get(key, 0) + n
+            out["histogram"] = list(np.add(out["histogram"], a["histogram"]).astype(int).tolist())
+        return out
+
+    def extract_output(self, acc):
+        return acc
+
+
+def parquet_schema():
+    import pyarrow as pa
+
+    return pa.schema([("path", pa.string()), ("fake_probability", pa.float64()), ("logit", pa.float64()),
+                      ("label", pa.string()), ("threshold", pa.float64()), ("model", pa.string()),
+                      ("version", pa.string()), ("crops", pa.int64()), ("error", pa.string())])
+
+
+def build(p, patterns: list[str], output: str, settings: ScanSettings):
+    """Adds the scan to pipeline `p`; writes results-*.jsonl / .parquet, failed-*.jsonl, counts.json under `output`."""
+    files = (p | "Patterns" >> beam.Create(patterns) | "Match" >> fileio.MatchAll()
+             | "Read" >> fileio.ReadMatches() | "Bytes" >> beam.Map(read_file))
+    prepared = files | "Views" >> beam.ParDo(PrepareViews(settings)).with_outputs("failed", main="ok")
+    handler = KeyedModelHandler(SynthdetModelHandler(settings.model_path, max_batch_size=settings.batch_size))
+    scored = prepared.ok | "Infer" >> RunInference(handler) | "Scored" >> beam.Map(scored_row, settings)
+    failed = prepared.failed | "Failed" >> beam.Map(failed_row, settings)
+    rows = (scored, failed) | "All" >> beam.Flatten()
+    shards = dict(num_shards=settings.num_shards, shard_name_template="-SSSSS-of-NNNNN")
+    _ = rows | "Json" >> beam.Map(json.dumps) | "WriteJsonl" >> beam.io.WriteToText(f"{output}/results", file_name_suffix=".jsonl", **shards)
+    _ = rows | "WriteParquet" >> beam.io.WriteToParquet(f"{output}/results", parquet_schema(), file_name_suffix=".parquet", **shards)
+    _ = (prepared.failed | "DeadJson" >> beam.Map(json.dumps)
+         | "WriteDead" >> beam.io.WriteToText(f"{output}/failed", file_name_suffix=".jsonl", **shards))
+    matched = files | "CountMatched" >> beam.combiners.Count.Globally()
+    _ = (rows | "Summary" >> beam.CombineGlobally(SummaryFn())
+         | "WithMatched" >> beam.Map(lambda s, m: {"matched": m, **s}, beam.pvalue.AsSingleton(matched))
+         | "SummaryJson" >> beam.Map(json.dumps)
+         | "WriteCounts" >> beam.io.WriteToText(f"{output}/counts", file_name_suffix=".json", num_shards=1, shard_name_template=""))
+    return rows
