@@ -4,6 +4,8 @@
     synthdet-data sample --out_dir=runs/sample_data    # a small folder from bundled images
     synthdet-data assemble --repos_dir=/path/to/clones --out=runs/wide \\
         [--sources=synthdet_tf/data/sources.toml] [--only=id1,id2] [--dedupe_against=../shared/data/dev] [--clone]
+    synthdet-data shard --data_dir=../shared/data/dev,runs/wide --out=runs/shards [--num_shards=16] \
+        [--direct_num_workers=2 --direct_running_mode=multi_processing]    # Beam options pass through ([beam] extra)
 """
 
 import json
@@ -30,9 +32,10 @@ _ONLY = flags.DEFINE_list("only", [], "assemble: only these source ids.")
 _DEDUPE_AGAINST = flags.DEFINE_list("dedupe_against", [], "assemble: folders (real/ fake/) whose images must not be repeated, e.g. the dev set.")
 _CLONE = flags.DEFINE_bool("clone", False, "assemble: git clone / fetch each pinned commit into --repos_dir first (needs the network).")
 _CLONE_URL = flags.DEFINE_string("clone_url", "https://github.com/{repository}.git", "assemble --clone: URL template ({repository}, {owner}, {name}).")
+_NUM_SHARDS = flags.DEFINE_integer("num_shards", 16, "shard: TFRecord files per split (fewer when a split is small).")
 _MAX_DISTANCE = flags.DEFINE_integer("max_distance", 1, "assemble: dHash Hamming distance up to which two images are near duplicates.")
 
-VERBS = ("inspect", "sample", "assemble")
+VERBS = ("inspect", "sample", "assemble", "shard")
 
 
 def inspect(config):
@@ -62,11 +65,31 @@ def assemble():
     print(f"Wrote {_OUT.value} (every file not taken, with its reason: {assemble_lib.REPORT_NAME})")
 
 
+def shard(config, beam_args):
+    if not config.data.data_dir or not _OUT.value:
+        raise app.UsageError("shard needs --data_dir and --out")
+    try:
+        from synthdet_tf.data import shard_writer
+    except ImportError as e:
+        raise app.UsageError(f"shard needs Apache Beam: pip install 'synthdet-tf[beam]' ({e})") from None
+    d = config.data
+    meta = shard_writer.write(d.data_dir, _OUT.value, num_shards=_NUM_SHARDS.value, beam_args=beam_args,
+                              overwrite=_OVERWRITE.value, fractions=tuple(d.fractions), salt=d.split_salt,
+                              source_from=d.source_from, progress=True)
+    print(f"Wrote {meta['records']} images to {_OUT.value} ({meta['splits']}); skipped {len(meta['skipped'])}")
+
+
 def main(argv):
+    beam_args = [a for a in argv[1:] if a.startswith("--")]  # flags absl did not know: Beam options (shard)
+    argv = [a for a in argv if not a.startswith("--")]
+    if beam_args and (len(argv) != 2 or argv[1] != "shard"):
+        raise app.UsageError(f"Unknown flags: {beam_args}")
     if len(argv) != 2 or argv[1] not in VERBS:
         raise app.UsageError(f"usage: synthdet-data {{{'|'.join(VERBS)}}} [flags]")
     if argv[1] == "inspect":
         inspect(config_flag.config())
+    elif argv[1] == "shard":
+        shard(config_flag.config(), beam_args)
     elif argv[1] == "assemble":
         try:
             assemble()
@@ -78,7 +101,7 @@ def main(argv):
 
 def run():
     logging.set_verbosity(logging.WARNING)
-    app.run(main)
+    app.run(main, flags_parser=lambda argv: flags.FLAGS(argv, known_only=True))
 
 
 if __name__ == "__main__":

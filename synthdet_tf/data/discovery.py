@@ -194,13 +194,27 @@ def data_dirs(data_dir) -> list:
     return dirs
 
 
+def _is_shard_folder(path: str) -> bool:
+    if "://" in path:  # gs://, s3://: only shard folders are read remotely
+        return True
+    return os.path.exists(os.path.join(path, "SHARDS.json"))
+
+
 def discover(data_dir, **kwargs) -> Discovery:
     """Finds, labels, checks and splits every image below each data_dir/{real,fake}.
 
     With several folders, a file's relpath becomes `<folder name>/<relpath>` while
     its split stays the one it has alone, so combining folders never moves a file.
+    A folder `synthdet-data shard` wrote (SHARDS.json) gives back the records it
+    was written from, their bytes read from its TFRecord shards.
     """
     dirs = data_dirs(data_dir)
+    if any(_is_shard_folder(d) for d in dirs):
+        if len(dirs) > 1:
+            raise ValueError(f"A shard folder is read alone; shard the folders together instead: {dirs}")
+        from synthdet_tf.data import shards
+
+        return shards.load(dirs[0], **kwargs)
     if len(dirs) == 1:
         return _discover_root(dirs[0], **kwargs)
     parts = [(os.path.basename(os.path.normpath(d)), _discover_root(d, **kwargs)) for d in dirs]

@@ -22,12 +22,14 @@ Choices that follow the config (`data.*`):
   augmentation draw follow it, and still differ from epoch to epoch.
 """
 
+import collections
 import logging
 
 import numpy as np
 import tensorflow as tf
 
 from synthdet_tf import preprocess
+from synthdet_tf.data import shards
 from synthdet_tf.data.augment import augment
 from synthdet_tf.data.pillow_io import decode_rgb
 from synthdet_tf.preprocess.policy import decode_min_side, is_deterministic
@@ -71,17 +73,57 @@ def cache_stage(records, cfg, training: bool) -> str | None:
     return None
 
 
-def _class_stream(records, cfg, training, seed, stage, perturb=None):
-    """Decoded (+ policy where deterministic) (image, label) elements of records."""
+def _decode_bytes(contents, needs_pillow, min_side):
+    def with_pillow():
+        image = tf.numpy_function(lambda c: decode_rgb("", c), [contents], tf.uint8, stateful=False)
+        return tf.ensure_shape(image, [None, None, 3])
+
+    return tf.cond(needs_pillow, with_pillow, lambda: preprocess.decode_image(contents, min_side))
+
+
+def _from_files(records, training, seed, stage, min_side):
     paths = [r.path for r in records]
     labels = np.array([r.label for r in records], np.float32)
     pillow = np.array([r.info.needs_pillow for r in records], bool)
     ds = tf.data.Dataset.from_tensor_slices((paths, labels, pillow))
     if training and stage is None:
         ds = ds.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
+    return ds.map(lambda p, y, pil: (_read_and_decode(p, pil, min_side), y), num_parallel_calls=AUTOTUNE)
+
+
+def _from_shards(records, cfg, training, seed, stage, min_side):
+    """The records' bytes read from their shard folder; each record as often as it is listed.
+
+    Training streams the shards (interleaved, shuffled in a buffer); evaluation
+    collects its records' bytes first, since its scores must follow the
+    records' order.
+    """
+    folder = records[0].path.split("#", 1)[0]
+    counts = collections.Counter(r.relpath for r in records)
+    table = tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(list(counts), list(counts.values()), tf.string, tf.int64), default_value=0)
+    examples = shards.parsed(folder, {r.split for r in records}).filter(lambda ex: table.lookup(ex["relpath"]) > 0)
+    if training:
+        ds = examples.flat_map(lambda ex: tf.data.Dataset.from_tensors(ex).repeat(table.lookup(ex["relpath"])))
+        if stage is None:
+            ds = ds.shuffle(min(len(records), cfg.shuffle_buffer or len(records)), seed=seed, reshuffle_each_iteration=True)
+        return ds.map(lambda ex: (_decode_bytes(ex["image"], ex["needs_pillow"] > 0, min_side), tf.cast(ex["label"], tf.float32)),
+                      num_parallel_calls=AUTOTUNE)
+    contents = {ex["relpath"].decode(): ex["image"] for ex in examples.as_numpy_iterator()}
+    missing = [r.relpath for r in records if r.relpath not in contents]
+    if missing:
+        raise FileNotFoundError(f"{len(missing)} records are not in the shards of {folder} (first: {missing[0]})")
+    ds = tf.data.Dataset.from_tensor_slices(([contents[r.relpath] for r in records], np.array([r.label for r in records], np.float32),
+                                             np.array([r.info.needs_pillow for r in records], bool)))
+    return ds.map(lambda c, y, pil: (_decode_bytes(c, pil, min_side), y), num_parallel_calls=AUTOTUNE)
+
+
+def _class_stream(records, cfg, training, seed, stage, perturb=None):
+    """Decoded (+ policy where deterministic) (image, label) elements of records."""
     # A perturbation works on the image as stored, so decoding must not shrink it.
     min_side = None if perturb else decode_min_side(cfg.policy, cfg.image_size)
-    ds = ds.map(lambda p, y, pil: (_read_and_decode(p, pil, min_side), y), num_parallel_calls=AUTOTUNE)
+    source = _from_shards if shards.is_shard_record(records[0]) else (lambda rs, c, *a: _from_files(rs, *a))
+    ds = source(records, cfg, training, seed, stage, min_side)
     if perturb is not None:
         ds = ds.map(lambda im, y: (tf.ensure_shape(perturb(im), [None, None, 3]), y), num_parallel_calls=AUTOTUNE)
     if training:
