@@ -3,6 +3,8 @@
     synthdet-benchmark pipeline [--data_dir=../shared/data/dev] [--output=bench.json]
     synthdet-benchmark train [--models=resnet18,resnet50] [--variants=float32,bf16,bf16+xla]
     synthdet-benchmark infer --workdir=runs/lite0 --export_dir=runs/export [--data_dir=../shared/data/dev]
+    synthdet-benchmark scan --data_dir=../shared/data/dev --limit=2000 [--model=exported/synthdet/2]   # [beam] extra
+    synthdet-benchmark shards --data_dir=../shared/data/dev --shards=runs/shards_dev                   # shard it first
 """
 
 import json
@@ -24,7 +26,37 @@ _NAME = flags.DEFINE_string("name", "synthdet", "infer: exported model name.")
 _VERSION = flags.DEFINE_integer("version", 1, "infer: exported version.")
 _DETECT_IMAGES = flags.DEFINE_integer("detect_images", 256, "infer: images for the synthdet-detect end-to-end rows (from --data_dir).")
 
-VERBS = ("pipeline", "train", "infer")
+_MODEL = flags.DEFINE_string("model", None, "scan: the model (default: the shipped one).")
+_SHARDS = flags.DEFINE_string("shards", None, "shards: the folder synthdet-data shard wrote from --data_dir.")
+_SCAN_WORKERS = flags.DEFINE_integer("scan_workers", 2, "scan: DirectRunner worker processes.")
+
+VERBS = ("pipeline", "train", "infer", "scan", "shards")
+
+
+def scan(config):
+    from synthdet_tf.benchmarks import scale
+    from synthdet_tf.data.discovery import discover, subsample
+    from synthdet_tf.detector import default_model_path
+
+    records = discover(config.data.data_dir or "../shared/data/dev").records
+    files = [r.path for r in subsample(records, _LIMIT.value or 2000)]
+    model = _MODEL.value or default_model_path()
+    print(f"{len(files)} images, model {model}; {os.cpu_count()} CPUs")
+    rows = scale.scan_vs_detect(model, files, workers=_SCAN_WORKERS.value)
+    print(scale.format_rows(rows))
+    return rows
+
+
+def shards(config):
+    from synthdet_tf.benchmarks import scale
+
+    if not _SHARDS.value:
+        raise app.UsageError("shards needs --shards (a folder synthdet-data shard wrote from --data_dir)")
+    data_dir = config.data.data_dir or "../shared/data/dev"
+    print(f"train split of {data_dir} vs {_SHARDS.value}; {config.data.image_size} px, policy {config.data.policy}; {os.cpu_count()} CPUs")
+    rows = scale.shards_vs_folder(data_dir, _SHARDS.value, config.data)
+    print(scale.format_rows(rows))
+    return rows
 
 
 def pipeline(config):
@@ -94,7 +126,8 @@ def main(argv):
         raise app.UsageError(f"usage: synthdet-benchmark {{{'|'.join(VERBS)}}} [flags]")
     if _OUTPUT.value and os.path.exists(_OUTPUT.value):
         raise app.UsageError(f"{_OUTPUT.value} exists; choose another --output")
-    verbs = {"pipeline": lambda: pipeline(config_flag.config()), "train": train, "infer": lambda: infer(config_flag.config())}
+    verbs = {"pipeline": lambda: pipeline(config_flag.config()), "train": train, "infer": lambda: infer(config_flag.config()),
+             "scan": lambda: scan(config_flag.config()), "shards": lambda: shards(config_flag.config())}
     rows = verbs[argv[1]]()
     if _OUTPUT.value:
         with open(_OUTPUT.value, "w") as f:

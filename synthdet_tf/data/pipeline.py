@@ -104,7 +104,9 @@ def _from_shards(records, cfg, training, seed, stage, min_side):
         tf.lookup.KeyValueTensorInitializer(list(counts), list(counts.values()), tf.string, tf.int64), default_value=0)
     examples = shards.parsed(folder, {r.split for r in records}).filter(lambda ex: table.lookup(ex["relpath"]) > 0)
     if training:
-        ds = examples.flat_map(lambda ex: tf.data.Dataset.from_tensors(ex).repeat(table.lookup(ex["relpath"])))
+        ds = examples
+        if max(counts.values()) > 1:  # sampled with replacement: repeat each as often as it was drawn
+            ds = ds.flat_map(lambda ex: tf.data.Dataset.from_tensors(ex).repeat(table.lookup(ex["relpath"])))
         if stage is None:
             ds = ds.shuffle(min(len(records), cfg.shuffle_buffer or len(records)), seed=seed, reshuffle_each_iteration=True)
         return ds.map(lambda ex: (_decode_bytes(ex["image"], ex["needs_pillow"] > 0, min_side), tf.cast(ex["label"], tf.float32)),

@@ -99,6 +99,7 @@ def parsed(folder: str, splits, *, cycle_length: int = 4):
     if not files:
         raise FileNotFoundError(f"No shards for splits {sorted(set(splits))} in {folder}")
     ds = tf.data.Dataset.from_tensor_slices(files).interleave(
-        tf.data.TFRecordDataset, cycle_length=min(cycle_length, len(files)), num_parallel_calls=tf.data.AUTOTUNE,
-        deterministic=True)
-    return ds.map(lambda s: tf.io.parse_single_example(s, FEATURES), num_parallel_calls=tf.data.AUTOTUNE)
+        lambda f: tf.data.TFRecordDataset(f, buffer_size=8 << 20), cycle_length=min(cycle_length, len(files)),
+        num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    # Parsing a batch at a time costs a fraction of parsing each example alone.
+    return ds.batch(64).map(lambda s: tf.io.parse_example(s, FEATURES), num_parallel_calls=tf.data.AUTOTUNE).unbatch()
