@@ -25,7 +25,7 @@ _CROPS = flags.DEFINE_integer("crops", 1, "For images larger than the model inpu
 _THREADS = flags.DEFINE_integer("num_threads", None, "TFLite interpreter threads.")
 _SAMPLE = flags.DEFINE_integer("sample", 0, "Score only this many files, spread evenly over the sorted list (0 = all).")
 
-FIELDS = ("path", "fake_probability", "label", "threshold", "logit", "crops", "error")
+FIELDS = ("path", "fake_probability", "label", "threshold", "logit", "crops", "error", "verdict", "verdict_reason", "provenance")
 
 
 def _table(results) -> str:
@@ -35,7 +35,8 @@ def _table(results) -> str:
         if r.error:
             lines.append(f"{r.path:<{width}}  {'-':>7}  ERROR  {r.error}")
         else:
-            lines.append(f"{r.path:<{width}}  {r.fake_probability:7.4f}  {r.label}")
+            declared = f"  (verdict {r.verdict}, {r.verdict_reason})" if r.verdict != r.label else ""
+            lines.append(f"{r.path:<{width}}  {r.fake_probability:7.4f}  {r.label}{declared}")
     return "\n".join(lines)
 
 
@@ -45,7 +46,7 @@ def _write(results, path):
             writer = csv.DictWriter(f, fieldnames=FIELDS)
             writer.writeheader()
             for r in results:
-                writer.writerow(dataclasses.asdict(r))
+                writer.writerow({**dataclasses.asdict(r), "provenance": json.dumps(r.provenance) if r.provenance else ""})
     elif path.endswith((".jsonl", ".json")):
         with open(path, "w") as f:
             for r in results:

@@ -20,6 +20,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from synthdet_tf.inference.views import model_views, read_bytes
+from synthdet_tf.provenance import read_provenance, verdict
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
 MODEL_ENV = "SYNTHDET_MODEL"
@@ -35,6 +36,10 @@ class Result:
     logit: float | None = None
     crops: int = 0
     error: str | None = None
+    # `label` is the pixel score's alone; `verdict` also weighs what the file declares (synthdet_tf.provenance).
+    verdict: str | None = None
+    verdict_reason: str = ""
+    provenance: dict | None = None
 
 
 def default_model_path() -> str:
@@ -86,38 +91,48 @@ class Detector:
         return model_views(read_bytes(path), self.spec, crops)
 
     def _prepare(self, path, crops):
+        """(path, views or None, provenance or None, error or None); one bad file must not stop the others."""
         try:
-            return path, self._views(path, crops), None
-        except Exception as e:  # one bad file must not stop the others
-            return path, None, f"{type(e).__name__}: {e}".splitlines()[0][:300]
+            contents = read_bytes(path)
+        except Exception as e:
+            return path, None, None, f"{type(e).__name__}: {e}".splitlines()[0][:300]
+        provenance = read_provenance(contents)
+        try:
+            return path, model_views(contents, self.spec, crops), provenance, None
+        except Exception as e:
+            return path, None, provenance, f"{type(e).__name__}: {e}".splitlines()[0][:300]
+
+    def _result(self, path, provenance, view_logits=None, error=None) -> Result:
+        from synthdet_tf.evaluate.calibration import sigmoid
+
+        prob = label = logit = None
+        if view_logits is not None:
+            prob = float(np.mean(sigmoid(view_logits, self.temperature)))
+            label, logit = ("FAKE" if prob >= self.threshold else "REAL"), float(np.mean(view_logits))
+        decided, why = verdict(label, provenance)
+        return Result(path, prob, label, self.threshold, logit=logit, crops=0 if view_logits is None else len(view_logits),
+                      error=error, verdict=decided, verdict_reason=why, provenance=provenance.to_dict() if provenance else None)
 
     def detect(self, paths: Iterable[str], *, batch_size: int = 32, crops: int = 1, progress: bool = False) -> Iterator[Result]:
         """Results for paths that do not exist first, then every file in order (folders expanded);
         a file that cannot be read comes back with `error` set."""
         from tqdm import tqdm
 
-        from synthdet_tf.evaluate.calibration import sigmoid
-
         files, problems = expand_paths([paths] if isinstance(paths, str) else paths)
         for p, why in problems:
-            yield Result(p, None, None, self.threshold, error=why)
+            yield Result(p, None, None, self.threshold, error=why, verdict_reason="no score")
         bar = tqdm(total=len(files), disable=not progress, unit="img", desc="detect")
         with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
             for start in range(0, len(files), batch_size):
                 prepared = list(pool.map(lambda p: self._prepare(p, crops), files[start : start + batch_size]))
-                good = [(p, v) for p, v, err in prepared if err is None]
-                logits = self.backend.logits(np.concatenate([v for _, v in good])) if good else np.zeros(0)
-                by_path, offset = {}, 0
-                for p, v in good:
-                    by_path[p] = (logits[offset : offset + len(v)], len(v))
-                    offset += len(v)
-                for p, _, err in prepared:
+                good = [v for _, v, _, err in prepared if err is None]
+                logits = self.backend.logits(np.concatenate(good)) if good else np.zeros(0)
+                offset = 0
+                for p, views, provenance, err in prepared:
                     if err is not None:
-                        yield Result(p, None, None, self.threshold, error=err)
+                        yield self._result(p, provenance, error=err)
                         continue
-                    view_logits, n = by_path[p]
-                    prob = float(np.mean(sigmoid(view_logits, self.temperature)))
-                    yield Result(p, prob, "FAKE" if prob >= self.threshold else "REAL", self.threshold,
-                                 logit=float(np.mean(view_logits)), crops=n)
+                    yield self._result(p, provenance, logits[offset : offset + len(views)])
+                    offset += len(views)
                 bar.update(len(prepared))
         bar.close()

@@ -48,6 +48,8 @@ def test_every_file_is_accounted_for_and_bad_files_carry_their_reason(scanned):
         assert reason in dead[name]
     assert sum(summary["histogram"]) == 16 and sum(summary["labels"].values()) == 16
     assert summary["model"]["version"] == "1" and summary["runner"]
+    assert sum(summary["verdicts"].values()) == 21 and summary["declared_ai"] == sum(
+        r["verdict_reason"].startswith("declared") for r in jsonl_rows(out))
 
 
 def test_scores_equal_synthdet_detect_and_parquet_equals_jsonl(scanned):
@@ -57,6 +59,7 @@ def test_scores_equal_synthdet_detect_and_parquet_equals_jsonl(scanned):
     for path, row in rows.items():
         assert row["fake_probability"] == pytest.approx(detected[path].fake_probability, abs=1e-5)
         assert row["label"] == detected[path].label and row["threshold"] == settings.threshold
+        assert row["verdict"] == detected[path].verdict and json.loads(row["provenance"]) == detected[path].provenance
     table = [row for p in sorted(out.glob("results-*.parquet")) for row in pq.read_table(p).to_pylist()]
     by_path = lambda rows: sorted(rows, key=lambda r: r["path"])  # noqa: E731
     assert by_path(table) == by_path(jsonl_rows(out))

@@ -17,7 +17,8 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from synthdet_tf.scan.handler import SynthdetModelHandler
 
 HISTOGRAM_BINS = 10
-COLUMNS = ("path", "fake_probability", "logit", "label", "threshold", "model", "version", "crops", "error")
+COLUMNS = ("path", "fake_probability", "logit", "label", "threshold", "model", "version", "crops", "error",
+           "verdict", "verdict_reason", "provenance")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,39 +47,57 @@ class PrepareViews(beam.DoFn):
 
     def process(self, element):
         from synthdet_tf.inference.views import model_views
+        from synthdet_tf.provenance import read_provenance
 
         path, contents = element
+        provenance = json.dumps(read_provenance(contents).to_dict())
         try:
-            yield path, model_views(contents, self.spec, self.settings.crops, self.settings.max_pixels)
+            # The key carries the provenance past RunInference, which sees only the views.
+            yield (path, provenance), model_views(contents, self.spec, self.settings.crops, self.settings.max_pixels)
         except Exception as e:  # one bad file must not stop the others
-            yield beam.pvalue.TaggedOutput("failed", {"path": path, "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]})
+            yield beam.pvalue.TaggedOutput("failed", {"path": path, "provenance": provenance,
+                                                      "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]})
 
 
 def read_file(readable) -> tuple[str, bytes]:
     return readable.metadata.path, readable.read()
 
 
+def _decided(label, provenance_json):
+    from synthdet_tf.provenance import Provenance, verdict
+
+    p = json.loads(provenance_json)
+    return verdict(label, Provenance(**p))
+
+
 def scored_row(item, settings: ScanSettings) -> dict:
-    path, prediction = item
+    (path, provenance), prediction = item
     p = prediction.inference
-    return {"path": path, "fake_probability": p["fake_probability"], "logit": p["logit"],
-            "label": "FAKE" if p["fake_probability"] >= settings.threshold else "REAL", "threshold": settings.threshold,
-            "model": settings.model, "version": settings.version, "crops": p["crops"], "error": None}
+    label = "FAKE" if p["fake_probability"] >= settings.threshold else "REAL"
+    decided, why = _decided(label, provenance)
+    return {"path": path, "fake_probability": p["fake_probability"], "logit": p["logit"], "label": label,
+            "threshold": settings.threshold, "model": settings.model, "version": settings.version, "crops": p["crops"],
+            "error": None, "verdict": decided, "verdict_reason": why, "provenance": provenance}
 
 
 def failed_row(dead: dict, settings: ScanSettings) -> dict:
+    decided, why = _decided(None, dead["provenance"])
     return {"path": dead["path"], "fake_probability": None, "logit": None, "label": None, "threshold": settings.threshold,
-            "model": settings.model, "version": settings.version, "crops": 0, "error": dead["error"]}
+            "model": settings.model, "version": settings.version, "crops": 0, "error": dead["error"],
+            "verdict": decided, "verdict_reason": why, "provenance": dead["provenance"]}
 
 
 class SummaryFn(beam.CombineFn):
     """Counts, label counts, failure reasons and a histogram of fake probabilities."""
 
     def create_accumulator(self):
-        return {"results": 0, "scored": 0, "failed": 0, "labels": {}, "reasons": {}, "histogram": [0] * HISTOGRAM_BINS}
+        return {"results": 0, "scored": 0, "failed": 0, "declared_ai": 0, "labels": {}, "verdicts": {}, "reasons": {},
+                "histogram": [0] * HISTOGRAM_BINS}
 
     def add_input(self, acc, row):
         acc["results"] += 1
+        acc["declared_ai"] += int(row["verdict_reason"].startswith("declared"))
+        acc["verdicts"][str(row["verdict"])] = acc["verdicts"].get(str(row["verdict"]), 0) + 1
         if row["error"]:
             acc["failed"] += 1
             reason = row["error"].split(":", 1)[0] + ": " + row["error"].split(":", 1)[-1].strip().split(" (")[0][:60]
@@ -92,9 +111,9 @@ class SummaryFn(beam.CombineFn):
     def merge_accumulators(self, accs):
         out = self.create_accumulator()
         for a in accs:
-            for k in ("results", "scored", "failed"):
+            for k in ("results", "scored", "failed", "declared_ai"):
                 out[k] += a[k]
-            for k in ("labels", "reasons"):
+            for k in ("labels", "verdicts", "reasons"):
                 for key, n in a[k].items():
                     out[k][key] = out[k].get(key, 0) + n
             out["histogram"] = list(np.add(out["histogram"], a["histogram"]).astype(int).tolist())
@@ -109,7 +128,8 @@ def parquet_schema():
 
     return pa.schema([("path", pa.string()), ("fake_probability", pa.float64()), ("logit", pa.float64()),
                       ("label", pa.string()), ("threshold", pa.float64()), ("model", pa.string()),
-                      ("version", pa.string()), ("crops", pa.int64()), ("error", pa.string())])
+                      ("version", pa.string()), ("crops", pa.int64()), ("error", pa.string()),
+                      ("verdict", pa.string()), ("verdict_reason", pa.string()), ("provenance", pa.string())])
 
 
 def build(p, patterns: list[str], output: str, settings: ScanSettings):
@@ -124,7 +144,7 @@ def build(p, patterns: list[str], output: str, settings: ScanSettings):
     shards = dict(num_shards=settings.num_shards, shard_name_template="-SSSSS-of-NNNNN")
     _ = rows | "Json" >> beam.Map(json.dumps) | "WriteJsonl" >> beam.io.WriteToText(f"{output}/results", file_name_suffix=".jsonl", **shards)
     _ = rows | "WriteParquet" >> beam.io.WriteToParquet(f"{output}/results", parquet_schema(), file_name_suffix=".parquet", **shards)
-    _ = (prepared.failed | "DeadJson" >> beam.Map(json.dumps)
+    _ = (prepared.failed | "DeadJson" >> beam.Map(lambda d: json.dumps({"path": d["path"], "error": d["error"]}))
          | "WriteDead" >> beam.io.WriteToText(f"{output}/failed", file_name_suffix=".jsonl", **shards))
     matched = files | "CountMatched" >> beam.combiners.Count.Globally()
     _ = (rows | "Summary" >> beam.CombineGlobally(SummaryFn())
