@@ -27,7 +27,7 @@ def main(argv):
     images = []
     for path in argv[1:]:
         with open(path, "rb") as f:
-            images.append(f.read())
+            images.append(serving_client.servable_bytes(f.read()))  # HEIC, AVIF, TIFF, JPEG XL -> PNG
     if _REST.value:
         predictions = serving_client.predict_rest(_REST.value, images, _MODEL.value, _VERSION.value)
     else:

@@ -22,7 +22,7 @@ import numpy as np
 from synthdet_tf.inference.views import model_views, read_bytes
 from synthdet_tf.provenance import read_provenance, verdict
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif", ".jxl")
 MODEL_ENV = "SYNTHDET_MODEL"
 _REPO_EXPORTED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exported")
 

@@ -20,6 +20,22 @@ SIGNATURE = "serving_default"
 INPUT = "image_bytes"
 
 
+def servable_bytes(contents: bytes) -> bytes:
+    """The file as the served graph can decode it: formats TF cannot decode (HEIC, AVIF, TIFF,
+    JPEG XL) are decoded here the way training decoded them and sent as lossless PNG."""
+    import io
+
+    from PIL import Image
+
+    from synthdet_tf.data.pillow_io import TF_FORMATS, decode_rgb, probe
+
+    if probe(contents, verify=False).format in TF_FORMATS:
+        return contents
+    buf = io.BytesIO()
+    Image.fromarray(decode_rgb("", contents)).save(buf, "PNG")
+    return buf.getvalue()
+
+
 def rest_body(images: list[bytes], signature: str = SIGNATURE) -> str:
     """The JSON body of a REST :predict request (TF Serving's row format)."""
     instances = [{INPUT: {"b64": base64.b64encode(b).decode("ascii")}} for b in images]

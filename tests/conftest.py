@@ -64,7 +64,7 @@ def bad_cases() -> dict:
         "text.jpg": (b"this is not an image\n", "not an image"),
         "truncated.jpg": (jpeg[: len(jpeg) // 2], "truncated or corrupt"),
         "bomb.png": (bomb, "too many pixels"),
-        "image.tiff": (encode(random_rgb(), "TIFF"), "unsupported format"),
+        "image.pcx": (encode(random_rgb(), "PCX"), "unsupported format"),
     }
 
 

@@ -20,7 +20,30 @@ import warnings
 import numpy as np
 from PIL import Image
 
-SUPPORTED_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP")
+def _register_plugins() -> tuple[str, ...]:
+    """Pillow plugins for phone and new web formats; returns the formats they add."""
+    added = []
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()  # HEIC / HEIF: iPhones' default
+        added.append("HEIF")
+    except ImportError:
+        pass
+    try:
+        import pillow_jxl  # noqa: F401  registers JPEG XL
+
+        added.append("JXL")
+    except ImportError:
+        pass
+    return tuple(added)
+
+
+# TensorFlow decodes these in the graph (training, the exported model's image_bytes signature)...
+TF_FORMATS = ("JPEG", "PNG", "GIF", "BMP", "WEBP")
+# ... and only Pillow these (TIFF: first page; 16-bit >> 8), so they always take the Pillow path.
+PILLOW_FORMATS = ("TIFF", "AVIF") + _register_plugins()
+SUPPORTED_FORMATS = TF_FORMATS + PILLOW_FORMATS
 DEFAULT_MAX_PIXELS = 64_000_000
 
 
@@ -69,6 +92,8 @@ def _bmp_bits_per_pixel(header: bytes) -> int:
 
 
 def _needs_pillow(header: bytes, fmt: str, n_frames: int) -> bool:
+    if fmt in PILLOW_FORMATS:
+        return True
     if fmt == "GIF":
         return n_frames > 1
     return fmt == "BMP" and _bmp_bits_per_pixel(header) not in (24, 32)
