@@ -89,6 +89,14 @@ def test_signatures_match_keras_and_carry_no_mixed_precision(trained):
     decoded = np.asarray(Image.open(files[0]).convert("RGB"))
     one = loaded.signatures["predict_images"](images=tf.constant(decoded[None]))
     assert one["logit"].shape == (1,) and abs(float(one["logit"][0]) - expected[0]) < 0.05
+    # explain_images: the same logit, and Grad-CAM as computed on the Keras model for the same view.
+    from synthdet_tf.explain import cam_model, grad_cam, logit_of
+
+    explained = loaded.signatures["explain_images"](images=tf.constant(decoded[None]))
+    assert float(explained["logit"][0]) == pytest.approx(float(one["logit"][0]), abs=1e-5)
+    cam, _ = grad_cam(cam_model(keras_backend.model), explained["view"], logit_of(0.4, 1.5))
+    np.testing.assert_allclose(explained["heatmap"].numpy(), cam.numpy(), atol=1e-4)
+    assert explained["heatmap"].shape == explained["view"].shape[:3]
     graph = loaded.signatures["serving_default"].graph.as_graph_def()
     dtypes = {str(a.type) for f in graph.library.function for n in f.node_def for a in n.attr.values()} | {
         str(a.type) for n in graph.node for a in n.attr.values()}

@@ -7,7 +7,10 @@ Signatures
   (`preprocess.eval_transform`).
 - `predict_images`: `images` DT_UINT8 [batch, H, W, 3], decoded RGB of any
   size (one size per batch); the input policy runs in the graph.
-Both return `fake_probability` float32 [batch], `logit` float32 [batch] and
+- `explain_images`: as `predict_images`, plus `heatmap` float32 [batch, S, S]
+  (Grad-CAM, synthdet_tf/explain.py) and `view` uint8 [batch, S, S, 3], the
+  model input the heatmap belongs to.
+All return `fake_probability` float32 [batch], `logit` float32 [batch] and
 `label` string [batch] (REAL / FAKE at the stored threshold).
 
 The module tracks the Keras model's variables once, so the SavedModel is the
@@ -66,6 +69,14 @@ class ServingModule(tf.Module):
         self._model_fn = tf.function(
             self._call, input_signature=[tf.TensorSpec([None, spec.image_size, spec.image_size, 3], tf.uint8)]
         ).get_concrete_function()
+        from synthdet_tf.explain import cam_model, grad_cam, logit_of
+
+        two = cam_model(model)
+        cut = logit_of(self.threshold, self.temperature)
+        self._cam_fn = tf.function(
+            lambda images: grad_cam(two, images, cut),
+            input_signature=[tf.TensorSpec([None, spec.image_size, spec.image_size, 3], tf.uint8)],
+        ).get_concrete_function()
 
     def signatures(self) -> dict:
         """Concrete functions for the two signatures.
@@ -75,7 +86,9 @@ class ServingModule(tf.Module):
         """
         serve = tf.function(self._serve_bytes, input_signature=[tf.TensorSpec([None], tf.string, name="image_bytes")])
         images = tf.function(self._predict_images, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
-        return {"serving_default": serve.get_concrete_function(), "predict_images": images.get_concrete_function()}
+        explain = tf.function(self._explain_images, input_signature=[tf.TensorSpec([None, None, None, 3], tf.uint8, name="images")])
+        return {"serving_default": serve.get_concrete_function(), "predict_images": images.get_concrete_function(),
+                "explain_images": explain.get_concrete_function()}
 
     def _prepare(self, contents):
         pixels = header_pixels(contents)
@@ -95,9 +108,17 @@ class ServingModule(tf.Module):
         images = tf.map_fn(self._prepare, image_bytes, fn_output_signature=self._image_spec)
         return self._outputs(images)
 
-    def _predict_images(self, images):
+    def _views(self, images):
         policy = lambda im: apply_policy(im, self.spec.policy, self.spec.image_size, training=False)  # noqa: E731
-        return self._outputs(tf.map_fn(policy, images, fn_output_signature=self._image_spec))
+        return tf.map_fn(policy, images, fn_output_signature=self._image_spec)
+
+    def _predict_images(self, images):
+        return self._outputs(self._views(images))
+
+    def _explain_images(self, images):
+        views = self._views(images)
+        heatmap, _ = self._cam_fn(views)
+        return {**self._outputs(views), "heatmap": heatmap, "view": views}
 
 
 def weights_bytes(model) -> int:
