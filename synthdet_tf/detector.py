@@ -79,6 +79,8 @@ class Detector:
         self.spec = backend.spec
         self.threshold = float(backend.calibration["threshold"])
         self.temperature = float(backend.calibration["temperature"])
+        # UNSURE between these (calibration.unsure_band); a model calibrated before bands has none.
+        self.unsure_band = tuple(backend.calibration.get("unsure_band") or (self.threshold, self.threshold))
 
     @classmethod
     def load(cls, path: str | None = None, **kwargs) -> "Detector":
@@ -109,7 +111,8 @@ class Detector:
         if view_logits is not None:
             prob = float(np.mean(sigmoid(view_logits, self.temperature)))
             label, logit = ("FAKE" if prob >= self.threshold else "REAL"), float(np.mean(view_logits))
-        decided, why = verdict(label, provenance)
+        unsure = prob is not None and self.unsure_band[0] < prob < self.unsure_band[1]
+        decided, why = verdict(label, provenance, unsure)
         return Result(path, prob, label, self.threshold, logit=logit, crops=0 if view_logits is None else len(view_logits),
                       error=error, verdict=decided, verdict_reason=why, provenance=provenance.to_dict() if provenance else None)
 

@@ -111,8 +111,11 @@ def _declare(p: Provenance) -> None:
     p.declares_ai = bool(p.reasons)
 
 
-def verdict(pixel_label: str | None, provenance: Provenance | None) -> tuple[str | None, str]:
-    """(label, why): a file that declares AI generation is FAKE; otherwise the pixel score's label."""
+def verdict(pixel_label: str | None, provenance: Provenance | None, unsure: bool = False) -> tuple[str | None, str]:
+    """(label, why): a file that declares AI generation is FAKE; otherwise the pixel score's label,
+    or UNSURE when the score is inside the model's uncertainty band (chosen on validation)."""
     if provenance is not None and provenance.declares_ai:
         return "FAKE", "declared: " + "; ".join(provenance.reasons)
+    if pixel_label and unsure:
+        return "UNSURE", "pixel score inside the uncertainty band"
     return pixel_label, "pixel score" if pixel_label else "no score"

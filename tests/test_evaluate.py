@@ -64,6 +64,21 @@ def test_choose_threshold_balanced_accuracy_and_target_fpr():
         calibration.choose_threshold(np.zeros(5), np.linspace(0, 1, 5))
 
 
+def test_unsure_band_holds_the_errors_near_the_threshold():
+    rng = np.random.default_rng(0)
+    probs = rng.uniform(0, 1, 1000)
+    labels = (probs >= 0.5).astype(int)
+    near = np.abs(probs - 0.5) < 0.1
+    labels[near] = rng.integers(0, 2, near.sum())  # coin flips within 0.1 of the threshold, right elsewhere
+    low, high = calibration.unsure_band(labels, probs, 0.5)
+    assert 0.42 < low < 0.47 and 0.53 < high < 0.58  # wide enough that 95 % outside it are right
+    outside = (probs <= low) | (probs >= high)
+    assert np.mean((probs[outside] >= 0.5) == labels[outside]) >= 0.95
+    assert calibration.unsure_band((probs >= 0.5).astype(int), probs, 0.5) == [0.5, 0.5]  # never wrong: no band
+    capped = calibration.unsure_band(rng.integers(0, 2, 1000), probs, 0.5)  # coin flips everywhere
+    assert np.mean((probs > capped[0]) & (probs < capped[1])) <= 0.3
+
+
 def test_temperature_scaling_recovers_a_known_temperature():
     rng = np.random.default_rng(1)
     logits = rng.normal(0, 4, 20000)

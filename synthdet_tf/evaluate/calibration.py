@@ -63,11 +63,38 @@ def choose_threshold(labels, probs, method: str = "balanced_accuracy", target_fp
     return float(candidates[np.argmin(np.abs(candidates - 0.5))])
 
 
+UNSURE_ACCURACY = 0.95  # outside the band, verdicts should be right this often on validation
+UNSURE_MAX_SHARE = 0.3  # ... but the band never swallows more than this share of images
+
+
+def unsure_band(labels, probs, threshold: float, accuracy: float = UNSURE_ACCURACY, max_share: float = UNSURE_MAX_SHARE) -> list:
+    """[low, high] around the threshold; strictly inside it a verdict is UNSURE. Chosen on validation.
+
+    The narrowest band (in probability, symmetric) outside which the validation
+    accuracy reaches `accuracy`, widened no further than holding `max_share` of
+    the images; [threshold, threshold] when the model is that accurate everywhere.
+    """
+    labels, probs = np.asarray(labels), np.asarray(probs, dtype=np.float64)
+    distance = np.abs(probs - threshold)
+    correct = (probs >= threshold) == (labels == 1)
+    best = 0.0
+    for width in np.unique(np.concatenate([[0.0], distance])):
+        inside = distance < width
+        if inside.mean() > max_share:
+            break
+        best = float(width)
+        outside = ~inside
+        if not outside.any() or correct[outside].mean() >= accuracy:
+            break
+    return [max(0.0, threshold - best), min(1.0, threshold + best)]
+
+
 def calibrate(labels, logits, method="balanced_accuracy", target_fpr=0.05, temperature=False, chosen_on="val") -> dict:
     """The calibration document for a model, from its validation logits."""
     t = fit_temperature(labels, logits) if temperature else 1.0
     threshold = choose_threshold(labels, sigmoid(logits, t), method, target_fpr)
-    doc = {"threshold": threshold, "temperature": t, "method": method, "chosen_on": chosen_on, "n": int(len(labels))}
+    doc = {"threshold": threshold, "temperature": t, "method": method, "chosen_on": chosen_on, "n": int(len(labels)),
+           "unsure_band": unsure_band(labels, sigmoid(logits, t), threshold)}
     if method == "fpr":
         doc["target_fpr"] = float(target_fpr)
     return doc

@@ -26,6 +26,7 @@ class ScanSettings:
     model_path: str
     spec: dict  # PreprocessSpec.to_dict() of the model
     threshold: float
+    unsure_band: tuple | None
     model: str  # model name and version, as they go into every row
     version: str
     crops: int = 1
@@ -63,18 +64,18 @@ def read_file(readable) -> tuple[str, bytes]:
     return readable.metadata.path, readable.read()
 
 
-def _decided(label, provenance_json):
+def _decided(label, provenance_json, prob=None, band=None):
     from synthdet_tf.provenance import Provenance, verdict
 
     p = json.loads(provenance_json)
-    return verdict(label, Provenance(**p))
+    return verdict(label, Provenance(**p), prob is not None and band is not None and band[0] < prob < band[1])
 
 
 def scored_row(item, settings: ScanSettings) -> dict:
     (path, provenance), prediction = item
     p = prediction.inference
     label = "FAKE" if p["fake_probability"] >= settings.threshold else "REAL"
-    decided, why = _decided(label, provenance)
+    decided, why = _decided(label, provenance, p["fake_probability"], settings.unsure_band)
     return {"path": path, "fake_probability": p["fake_probability"], "logit": p["logit"], "label": label,
             "threshold": settings.threshold, "model": settings.model, "version": settings.version, "crops": p["crops"],
             "error": None, "verdict": decided, "verdict_reason": why, "provenance": provenance}

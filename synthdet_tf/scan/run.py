@@ -35,7 +35,7 @@ def settings_for(model_path: str, **kwargs) -> ScanSettings:
     detector = Detector.load(localize(model_path))
     name, version = model_identity(model_path)
     return ScanSettings(model_path=model_path, spec=detector.spec.to_dict(), threshold=detector.threshold,
-                        model=name, version=version, **kwargs)
+                        unsure_band=detector.unsure_band, model=name, version=version, **kwargs)
 
 
 def check_patterns(patterns: list[str]) -> None:
