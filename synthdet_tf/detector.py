@@ -15,6 +15,7 @@ import concurrent.futures
 import dataclasses
 import glob
 import os
+import re
 from typing import Iterable, Iterator
 
 import numpy as np
@@ -53,6 +54,18 @@ def default_model_path() -> str:
             f"SavedModel or .tflite) or set ${MODEL_ENV}."
         )
     return max(versions, key=lambda d: int(os.path.basename(d)))
+
+
+def model_identity(path: str) -> tuple[str, str]:
+    """(name, version) from TF Serving's <name>/<version> layout or <name>_v<version>_<variant>.tflite."""
+    path = path.rstrip("/")
+    base = os.path.basename(path)
+    if base.isdigit():
+        return os.path.basename(os.path.dirname(path)), base
+    m = re.match(r"^(.+)_v(\d+)_(\w+)\.tflite$", base)
+    if m:
+        return m.group(1), f"{m.group(2)}-{m.group(3)}"
+    return os.path.splitext(base)[0], ""
 
 
 def expand_paths(inputs: Iterable[str]) -> tuple[list[str], list[tuple[str, str]]]:

@@ -65,7 +65,9 @@ def _c2pa(contents: bytes, mime: str) -> dict | None:
                     types.append(action["digitalSourceType"].rsplit("/", 1)[-1])
     generator = manifest.get("claim_generator") or ", ".join(
         g.get("name", "") for g in manifest.get("claim_generator_info", []) if isinstance(g, dict))
-    return {"claim_generator": generator, "actions": actions, "digital_source_types": types}
+    # "Valid" (signature checks, signer not on a trust list) or "Trusted"; the signer is shown, not vouched for.
+    return {"claim_generator": generator, "actions": actions, "digital_source_types": types,
+            "validation_state": store.get("validation_state"), "signer": manifest.get("signature_info", {}).get("common_name")}
 
 
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif", "TIFF": "image/tiff",

@@ -61,3 +61,55 @@ def test_unreadable_bytes_give_an_empty_record_not_an_error():
     p = read_provenance(b"not an image at all")
     assert not p.declares_ai and p.camera is None
     assert set(p.to_dict()) >= {"c2pa", "iptc_digital_source_type", "declares_ai", "reasons"}
+
+
+def signed_jpeg(jpeg: bytes, digital_source_type: str) -> bytes:
+    """A JPEG signed with C2PA Content Credentials by a CA + leaf chain made here (no network, no test certs)."""
+    import datetime
+
+    import c2pa
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def usage(ca):
+        return x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                             key_agreement=False, key_cert_sign=ca, crl_sign=ca, encipher_only=False, decipher_only=False)
+
+    def name(cn):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test")])
+
+    def cert(subject, issuer, key, signing_key, ca):
+        b = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+             .not_valid_after(now + datetime.timedelta(days=365)).add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+             .add_extension(usage(ca), critical=True).add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False))
+        if not ca:
+            b = (b.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signing_key.public_key()), critical=False))
+        return b.sign(signing_key, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = cert(name("Test Root CA"), name("Test Root CA"), ca_key, ca_key, True)
+    leaf = cert(name("Test Signer"), ca.subject, leaf_key, ca_key, False)
+    chain = leaf.public_bytes(serialization.Encoding.PEM) + ca.public_bytes(serialization.Encoding.PEM)
+    key = leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    manifest = {"claim_generator_info": [{"name": "synthdet-test", "version": "0.1"}], "title": "test.jpg",
+                "assertions": [{"label": "c2pa.actions", "data": {"actions": [{"action": "c2pa.created",
+                                "digitalSourceType": f"http://cv.iptc.org/newscodes/digitalsourcetype/{digital_source_type}"}]}}]}
+    info = c2pa.C2paSignerInfo(alg=b"es256", sign_cert=chain, private_key=key, ta_url=None)
+    with c2pa.Signer.from_info(info) as signer, c2pa.Builder(manifest) as builder:
+        out = io.BytesIO()
+        builder.sign(signer, "image/jpeg", io.BytesIO(jpeg), out)
+    return out.getvalue()
+
+
+def test_c2pa_content_credentials_are_read_and_an_ai_claim_declares_ai():
+    generated = read_provenance(signed_jpeg(jpeg_with(), "trainedAlgorithmicMedia"))
+    assert generated.c2pa["claim_generator"].startswith("synthdet-test") and generated.c2pa["actions"] == ["c2pa.created"]
+    assert generated.c2pa["signer"] == "Test Signer" and generated.declares_ai and "C2PA manifest" in generated.reasons[0]
+    captured = read_provenance(signed_jpeg(jpeg_with(), "digitalCapture"))
+    assert captured.c2pa["digital_source_types"] == ["digitalCapture"] and not captured.declares_ai

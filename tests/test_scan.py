@@ -6,7 +6,7 @@ import shutil
 import pyarrow.parquet as pq
 import pytest
 
-from synthdet_tf.detector import Detector
+from synthdet_tf.detector import Detector, model_identity
 from synthdet_tf.scan import run as scan_run
 from tests.conftest import SHARED_DEV, bad_cases, write_folder
 from tests.test_scripts import run_script
@@ -92,6 +92,6 @@ def test_cli_errors_before_any_work(tmp_path):
 
 
 def test_model_identity_from_the_export_layouts():
-    assert scan_run.model_identity("exported/synthdet/2/") == ("synthdet", "2")
-    assert scan_run.model_identity("gs://b/exported/tflite/synthdet_v2_int8.tflite") == ("synthdet", "2-int8")
-    assert scan_run.model_identity("runs/x/best.keras") == ("best", "")
+    assert model_identity("exported/synthdet/2/") == ("synthdet", "2")
+    assert model_identity("gs://b/exported/tflite/synthdet_v2_int8.tflite") == ("synthdet", "2-int8")
+    assert model_identity("runs/x/best.keras") == ("best", "")

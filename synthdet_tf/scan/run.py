@@ -15,21 +15,9 @@ from synthdet_tf.scan.pipeline import ScanSettings, build
 OUTPUT_NAMES = re.compile(r"^(results-\d{5}-of-\d{5}\.(jsonl|parquet)|failed-\d{5}-of-\d{5}\.jsonl|counts\.json|summary\.json)$")
 
 
-def model_identity(path: str) -> tuple[str, str]:
-    """(name, version) from TF Serving's <name>/<version> layout or <name>_v<version>_<variant>.tflite."""
-    path = path.rstrip("/")
-    base = os.path.basename(path)
-    if base.isdigit():
-        return os.path.basename(os.path.dirname(path)), base
-    m = re.match(r"^(.+)_v(\d+)_(\w+)\.tflite$", base)
-    if m:
-        return m.group(1), f"{m.group(2)}-{m.group(3)}"
-    return os.path.splitext(base)[0], ""
-
-
 def settings_for(model_path: str, **kwargs) -> ScanSettings:
     """Loads the model once here, so a missing or broken model fails before any pipeline work."""
-    from synthdet_tf.detector import Detector
+    from synthdet_tf.detector import Detector, model_identity
     from synthdet_tf.scan.handler import localize
 
     detector = Detector.load(localize(model_path))

@@ -1,0 +1,46 @@
+"""synthdet-app: a local web page to check images by eye (needs the `[app]` extra).
+
+    synthdet-app                                   # the shipped model on http://127.0.0.1:7860
+    synthdet-app --model=runs/lite0 --port=8080    # a training run: Grad-CAM straight from Keras
+
+Binds 127.0.0.1 unless --host says otherwise; sends nothing anywhere (Gradio's analytics are off).
+"""
+
+import os
+
+from absl import app, flags, logging
+
+_HOST = flags.DEFINE_string("host", "127.0.0.1", "Interface to bind (0.0.0.0 exposes the page to your network).")
+_PORT = flags.DEFINE_integer("port", 7860, "Port.")
+_MODEL = flags.DEFINE_string("model", None, "Workdir, .keras, SavedModel dir or .tflite (default: the shipped model).")
+
+
+def model_label(detector) -> str:
+    from synthdet_tf.detector import model_identity
+
+    name, version = model_identity(detector.backend.path)
+    return f"{name} v{version}" if version else name
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
+    try:
+        from synthdet_tf.app.ui import build, launch
+    except ImportError as e:
+        raise app.UsageError(f"synthdet-app needs Gradio: pip install 'synthdet-tf[app]' ({e})") from None
+    from synthdet_tf.detector import Detector
+
+    detector = Detector.load(_MODEL.value)
+    demo = build(detector, model_label(detector))
+    launch(demo, _HOST.value, _PORT.value)
+
+
+def run():
+    logging.set_verbosity(logging.WARNING)
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()
