@@ -76,3 +76,4 @@ def test_benchmark_script_end_to_end_on_a_tiny_model(tmp_path):
         assert alone["all"][key]["roc_auc"] == pytest.approx(checks[key]["roc_auc"], abs=1e-6)
     both = run_script("synthdet_scripts.generalize", f"--compare=run={out},alone={tmp_path / 'score'}")
     assert both.returncode == 0 and "| downscaled x0.5, AUC |" in both.stdout
+    assert "| test split, fakes caught per family |" in both.stdout and "| album | 40 |" in both.stdout

@@ -86,8 +86,15 @@ def full_model_checks(backend, threshold, test, independent, face_sources=()) ->
     # The robustness targets: a q75 JPEG and a x0.5 downscale of every test image.
     out["jpeg_75"] = _bacc(labels, predict_logits(backend, test, perturb=perturbations.jpeg(75), desc="jpeg q75"), threshold)
     out["downscale_0.5"] = _bacc(labels, predict_logits(backend, test, perturb=perturbations.downscale(0.5), desc="x0.5"), threshold)
+    out["fake_recall_per_family"] = {f: _recall([r for r in test if r.family == f], logits[[i for i, r in enumerate(test) if r.family == f]],
+                                                threshold, FAKE) for f in sorted({r.family for r in test if r.label == FAKE})}
     if independent:
-        out["held_out_sources"] = _bacc([r.label for r in independent], predict_logits(backend, independent, desc="held-out"), threshold)
+        held_logits = predict_logits(backend, independent, desc="held-out")
+        out["held_out_sources"] = _bacc([r.label for r in independent], held_logits, threshold)
+        out["held_out_per_source"] = {
+            s: _recall([r for r in independent if r.source == s], held_logits[[i for i, r in enumerate(independent) if r.source == s]],
+                       threshold, next(r.label for r in independent if r.source == s))
+            for s in sorted({r.source for r in independent})}
     return out
 
 
@@ -207,4 +214,13 @@ def format_comparison(results: dict) -> str:
     for label, key, metric in checks:
         vals = [results[n]["all"].get(key, {}).get(metric) for n in names]
         lines.append(f"| {label} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in vals) + " |")
+    for key, title in (("fake_recall_per_family", "test split, fakes caught per family"),
+                       ("held_out_per_source", "held-out source, recall of its class")):
+        rows = sorted({k for res in results.values() for k in res["all"].get(key, {})})
+        if rows:
+            lines += ["", f"| {title} | n | " + " | ".join(names) + " |", "|---|---:|" + "---:|" * len(names)]
+            for k in rows:
+                n = next(res["all"][key][k]["n"] for res in results.values() if k in res["all"].get(key, {}))
+                vals = [results[m]["all"].get(key, {}).get(k, {}).get("recall") for m in names]
+                lines.append(f"| {k} | {n} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in vals) + " |")
     return "\n".join(lines) + "\n"
