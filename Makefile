@@ -24,7 +24,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PIP) -e ".[dev]"
 	touch $@
 
-MODEL := exported/synthdet/1
+MODEL := exported/synthdet/2
 DETECT_SAMPLE ?= 24
 EVAL_SPLIT ?= test
 

@@ -240,16 +240,19 @@ SHIPPED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def test_shipped_model_is_the_default_and_its_formats_agree(tmp_path):
     """The model in exported/ loads with no path, carries its card's threshold, and its int8 file agrees."""
-    assert Detector.load().backend.path == os.path.join(SHIPPED, "synthdet", "1")
+    assert Detector.load().backend.path == os.path.join(SHIPPED, "synthdet", "2")
     detector = Detector.load()
-    assert detector.threshold == pytest.approx(0.456, abs=5e-4) and detector.spec.image_size == 224
+    assert detector.threshold == pytest.approx(0.484, abs=5e-4) and detector.spec.image_size == 224
+    assert detector.unsure_band == pytest.approx((0.323, 0.644), abs=5e-4)
+    assert "explain_images" in detector.backend.loaded.signatures
+    assert len(detector.backend.train_config()["data"]["held_out_sources"]) == 6  # never trained, selected or calibrated on
     total = layout.dir_bytes(os.path.join(SHIPPED, "synthdet")) + layout.dir_bytes(os.path.join(SHIPPED, "tflite"))
     assert total < 40e6
     from synthdet_tf.data.sample import write_sample_folder
 
     folder = write_sample_folder(str(tmp_path / "sample"), with_bad_files=True)
     results = list(detector.detect([folder]))
-    int8 = list(Detector.load(os.path.join(SHIPPED, "tflite", "synthdet_v1_int8.tflite")).detect([folder]))
+    int8 = list(Detector.load(os.path.join(SHIPPED, "tflite", "synthdet_v2_int8.tflite")).detect([folder]))
     good = [(a, b) for a, b in zip(results, int8) if not a.error]
     assert len(good) >= 20 and sum(1 for r in results if r.error) == 3
     assert np.mean([abs(a.fake_probability - b.fake_probability) for a, b in good]) < 0.1
