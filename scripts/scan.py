@@ -1,6 +1,6 @@
 """synthdet-scan: score millions of images with Apache Beam (needs the `[beam]` extra).
 
-    synthdet-scan --output=runs/scan 'photos/**/*.jpg' 'more/*'            # DirectRunner, shipped model
+    synthdet-scan --output=runs/scan 'photos/**/*.jpg' 'more/*'            # local runner (FnApiRunner), shipped model
     synthdet-scan --model=exported/synthdet/2 --output=runs/scan 'photos/**' \\
         --direct_num_workers=2 --direct_running_mode=multi_processing      # any Beam option passes through
 

@@ -47,7 +47,7 @@ def test_every_file_is_accounted_for_and_bad_files_carry_their_reason(scanned):
     for name, (_, reason) in bad_cases().items():
         assert reason in dead[name]
     assert sum(summary["histogram"]) == 16 and sum(summary["labels"].values()) == 16
-    assert summary["model"]["version"] == "1" and summary["runner"]
+    assert summary["model"]["version"] == "1" and summary["runner"] == "FnApiRunner"  # local, no Prism download
     assert sum(summary["verdicts"].values()) == 21 and summary["declared_ai"] == sum(
         r["verdict_reason"].startswith("declared") for r in jsonl_rows(out))
 

@@ -35,7 +35,7 @@ def scan_vs_detect(model: str, files: list[str], workers: int = 2) -> list[dict]
                            (f"multi_processing, {workers} workers", [f"--direct_num_workers={workers}", "--direct_running_mode=multi_processing"])):
             start = time.perf_counter()
             summary = scan([pattern], os.path.join(tmp, f"out_{len(rows)}"), settings_for(model), args)
-            rows.append({"name": f"synthdet-scan DirectRunner, {mode}", "images": summary["matched"],
+            rows.append({"name": f"synthdet-scan {summary['runner']}, {mode}", "images": summary["matched"],
                          "seconds": time.perf_counter() - start})
     return _with_ratios(rows)
 

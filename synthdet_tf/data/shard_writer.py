@@ -1,6 +1,6 @@
 """`synthdet-data shard`: discovery once, then a Beam pipeline writes the TFRecord shards.
 
-Needs the `[beam]` extra. Local here (DirectRunner / Prism); the same pipeline
+Needs the `[beam]` extra. Local here (FnApiRunner, see beam_options); the same pipeline
 runs on Dataflow, Flink or Spark with their pipeline options, reading and
 writing any Beam filesystem.
 """
@@ -11,8 +11,8 @@ import os
 import apache_beam as beam
 import tensorflow as tf
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
 
+from synthdet_tf.beam_options import pipeline_options
 from synthdet_tf.data import shards
 from synthdet_tf.data.discovery import SPLITS, discover
 
@@ -37,7 +37,7 @@ def write(data_dir, out: str, *, num_shards: int = 16, beam_args=(), overwrite: 
     for old in tf.io.gfile.glob(os.path.join(out, "*.tfrecord")):
         tf.io.gfile.remove(old)
     rows = [{**shards.record_to_json(r), "path": r.path} for r in found.records]
-    with beam.Pipeline(options=PipelineOptions(list(beam_args))) as p:
+    with beam.Pipeline(options=pipeline_options(beam_args)) as p:
         examples = p | "Records" >> beam.Create(rows) | "Spread" >> beam.Reshuffle()
         for split in SPLITS:
             n = sum(1 for r in rows if r["split"] == split)

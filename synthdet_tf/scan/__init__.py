@@ -3,7 +3,7 @@
     files --MatchAll--> ReadMatches --> (path, bytes) --model_views--> RunInference --> JSONL + Parquet
                                                   \\--> dead letters (path, reason)
 
-Beam does the distribution (DirectRunner / Prism here; Dataflow, Flink or Spark
+Beam does the distribution (its local FnApiRunner here; Dataflow, Flink or Spark
 there); synthdet supplies the model handler and the one preprocessing
 definition (`synthdet_tf.inference.views`), imported by `Detector` too.
 """

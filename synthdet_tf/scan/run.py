@@ -8,8 +8,8 @@ import time
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.options.pipeline_options import PipelineOptions
 
+from synthdet_tf.beam_options import pipeline_options
 from synthdet_tf.scan.pipeline import ScanSettings, build
 
 OUTPUT_NAMES = re.compile(r"^(results-\d{5}-of-\d{5}\.(jsonl|parquet)|failed-\d{5}-of-\d{5}\.jsonl|counts\.json|summary\.json)$")
@@ -45,7 +45,7 @@ def scan(patterns: list[str], output: str, settings: ScanSettings, beam_args: li
         raise FileExistsError(f"{output} holds an earlier scan ({len(old)} files); pass --overwrite to replace it")
     if old:
         FileSystems.delete(old)
-    options = PipelineOptions(beam_args)
+    options = pipeline_options(beam_args)
     start = time.time()
     with beam.Pipeline(options=options) as p:
         build(p, patterns, output, settings)
