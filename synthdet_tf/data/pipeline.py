@@ -124,8 +124,10 @@ def _class_stream(records, cfg, training, seed, stage, perturb=None):
     """Decoded (+ policy where deterministic) (image, label) elements of records."""
     # A perturbation works on the image as stored, so decoding must not shrink it.
     min_side = None if perturb else decode_min_side(cfg.policy, cfg.image_size)
-    source = _from_shards if shards.is_shard_record(records[0]) else (lambda rs, c, *a: _from_files(rs, *a))
-    ds = source(records, cfg, training, seed, stage, min_side)
+    if shards.is_shard_record(records[0]):
+        ds = _from_shards(records, cfg, training, seed, stage, min_side)
+    else:
+        ds = _from_files(records, training, seed, stage, min_side)
     if perturb is not None:
         ds = ds.map(lambda im, y: (tf.ensure_shape(perturb(im), [None, None, 3]), y), num_parallel_calls=AUTOTUNE)
     if training:
