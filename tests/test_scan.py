@@ -60,6 +60,9 @@ def test_scores_equal_synthdet_detect_and_parquet_equals_jsonl(scanned):
         assert row["fake_probability"] == pytest.approx(detected[path].fake_probability, abs=1e-5)
         assert row["label"] == detected[path].label and row["threshold"] == settings.threshold
         assert row["verdict"] == detected[path].verdict and json.loads(row["provenance"]) == detected[path].provenance
+    from synthdet_tf.scan.pipeline import COLUMNS, parquet_schema
+
+    assert parquet_schema().names == list(COLUMNS) and all(tuple(r) == COLUMNS for r in jsonl_rows(out))
     table = [row for p in sorted(out.glob("results-*.parquet")) for row in pq.read_table(p).to_pylist()]
     by_path = lambda rows: sorted(rows, key=lambda r: r["path"])  # noqa: E731
     assert by_path(table) == by_path(jsonl_rows(out))

@@ -17,6 +17,7 @@ from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 from synthdet_tf.scan.handler import SynthdetModelHandler
 
 HISTOGRAM_BINS = 10
+# Every result row, JSONL and Parquet alike, has exactly these columns in this order.
 COLUMNS = ("path", "fake_probability", "logit", "label", "threshold", "model", "version", "crops", "error",
            "verdict", "verdict_reason", "provenance")
 
