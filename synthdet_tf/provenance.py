@@ -77,9 +77,10 @@ MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "
 def read_provenance(contents: bytes) -> Provenance:
     """Provenance signals of one file's bytes; never raises for a file Pillow cannot open (it gives what it found)."""
     p = Provenance()
-    term = IPTC_TERM.search(contents)
-    if term:
-        p.iptc_digital_source_type = term.group(1).decode()
+    # XMP, or a C2PA manifest, may name several terms (an edit history): any AI term wins.
+    terms = [t.decode() for t in IPTC_TERM.findall(contents)]
+    if terms:
+        p.iptc_digital_source_type = next((t for t in terms if t in AI_SOURCE_TYPES), terms[0])
     fmt = None
     try:
         with Image.open(io.BytesIO(contents)) as image:
