@@ -88,29 +88,22 @@ def down_up(image, scale):
     return to_uint8(tf.image.resize(x, shape, method="bilinear"))
 
 
+def _recode(image, entry, seeds, encode):
+    """With probability entry.p, a round trip through `encode` at a quality drawn from entry.quality."""
+    low, high = entry.quality
+    return _maybe(entry.p, seeds[0], image, lambda im, s: encode(im, tf.floor(_uniform(s, low, high + 1))), seeds[1])
+
+
 def augment(image, seed, cfg):
     """Augments one uint8 [H, W, 3] image; `cfg` is config `data.augment`."""
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=8)
-    rescale, blur, jpeg = cfg.rescale, cfg.blur, cfg.jpeg
+    rescale, blur = cfg.rescale, cfg.blur
     image = _maybe(rescale.p, seeds[0], image, lambda im, s: down_up(im, _uniform(s, *rescale.scale)), seeds[1])
     image = _maybe(
         blur.p, seeds[2], image, lambda im, s: gaussian_blur(im, _uniform(s, *blur.sigma), blur.sigma[1]), seeds[3]
     )
-    image = _maybe(
-        jpeg.p,
-        seeds[4],
-        image,
-        lambda im, s: jpeg_reencode(im, tf.floor(_uniform(s, jpeg.quality[0], jpeg.quality[1] + 1))),
-        seeds[5],
-    )
+    image = _recode(image, cfg.jpeg, seeds[4:6], jpeg_reencode)
     webp = cfg.get("webp")  # configs written before WebP have none
     if webp is not None:
-        webp_seeds = tf.random.experimental.stateless_split(seeds[7], num=2)
-        image = _maybe(
-            webp.p,
-            webp_seeds[0],
-            image,
-            lambda im, s: webp_reencode(im, tf.floor(_uniform(s, webp.quality[0], webp.quality[1] + 1))),
-            webp_seeds[1],
-        )
+        image = _recode(image, webp, tf.random.experimental.stateless_split(seeds[7], num=2), webp_reencode)
     return _maybe(cfg.hflip, seeds[6], image, lambda im, s: tf.reverse(im, axis=[1]), seeds[7])
