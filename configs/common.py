@@ -29,6 +29,8 @@ def get_config() -> ml_collections.ConfigDict:
     # Input policy: resize | center_crop | random_crop | resize_shorter_then_crop
     config.data.policy = "resize"
     config.data.image_size = 224
+    config.data.crops = 1  # native crops scored and pooled per image at inference (crop models)
+    config.data.min_side = 0  # leave out images with a smaller side (crop models: no padded thumbnails)
     config.data.batch_size = 32
     config.data.balance = "class_weight"  # none | resample | class_weight | groups
     config.data.group_power = 0.5  # balance=groups: a group's share ~ its file count ** this (0 = all alike)

@@ -21,7 +21,8 @@ _MODEL = flags.DEFINE_string("model", None, "Workdir, .keras, SavedModel dir or 
 _OUTPUT = flags.DEFINE_string("output", None, "Write results here: .jsonl or .csv (never overwritten unless --overwrite).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing --output file.")
 _BATCH = flags.DEFINE_integer("batch_size", 32, "Images per model call.")
-_CROPS = flags.DEFINE_integer("crops", 1, "For images larger than the model input: mean over this many native-resolution crops.")
+_CROPS = flags.DEFINE_integer("crops", 0, "For images larger than the model input: mean over this many native-resolution crops "
+                               "(0: the model's own tiling, 1 for whole-image models).")
 _THREADS = flags.DEFINE_integer("num_threads", None, "TFLite interpreter threads.")
 _SAMPLE = flags.DEFINE_integer("sample", 0, "Score only this many files, spread evenly over the sorted list (0 = all).")
 
@@ -60,8 +61,8 @@ def main(argv):
         raise app.UsageError("usage: synthdet-detect [--model=...] PATH [PATH ...]")
     if _OUTPUT.value and os.path.exists(_OUTPUT.value) and not _OVERWRITE.value:
         raise app.UsageError(f"{_OUTPUT.value} exists; choose another --output or pass --overwrite")
-    if _CROPS.value < 1:
-        raise app.UsageError("--crops must be at least 1")
+    if _CROPS.value < 0:
+        raise app.UsageError("--crops must be 0 (the model's own tiling) or more")
     from synthdet_tf.detector import Detector
 
     kwargs = {"num_threads": _THREADS.value} if _THREADS.value and (_MODEL.value or "").endswith(".tflite") else {}
@@ -75,7 +76,7 @@ def main(argv):
         paths = [files[round(i * len(files) / _SAMPLE.value)] for i in range(_SAMPLE.value)]
         print(f"scoring {len(paths)} of {len(files)} files (--sample)", file=sys.stderr)
     results = []
-    for r in detector.detect(paths, batch_size=_BATCH.value, crops=_CROPS.value, progress=True):
+    for r in detector.detect(paths, batch_size=_BATCH.value, crops=_CROPS.value or None, progress=True):
         if r.error:
             print(f"could not score {r.path}: {r.error}", file=sys.stderr)
         results.append(r)

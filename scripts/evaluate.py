@@ -2,17 +2,24 @@
 
     synthdet-evaluate --model=runs/lite0 --data_dir=../shared/data/dev --split=test \\
         --output_dir=reports/lite0 --robustness --audit
+    synthdet-evaluate --model=exported/synthdet/2 --external=runs/external --output_dir=reports/v2_external
 
 --model is a training workdir, a .keras file, a SavedModel directory or a
 .tflite file. Writes report.json, report.md, scores.csv, calibration.json and
 PNGs to --output_dir. The threshold is the one stored with the model, or is
 chosen on the validation split and stored with it (training workdirs).
+
+--external=DIR adds the external check (synthdet_tf/evaluate/external.py):
+images from repositories no training source touched, scored as-is and
+processing-matched at the model's stored threshold; external.md/.json.
 """
 
 from absl import app, flags, logging
 
 _MODEL = flags.DEFINE_string("model", None, "Workdir, .keras, SavedModel dir or .tflite.", required=True)
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "Labelled folder with real/ and fake/.", required=True)
+_DATA_DIR = flags.DEFINE_string("data_dir", None, "Labelled folder with real/ and fake/ (optional with --external).")
+_EXTERNAL = flags.DEFINE_string("external", None, "External check folder (../shared/data/external/build.py makes it): "
+                                "scored as-is and processing-matched, never used to choose anything.")
 _SPLIT = flags.DEFINE_enum(
     "split", "test", ["train", "val", "test", "all"],
     "Split to report on; 'all' for a folder none of which was trained on (uses the model's stored threshold).",
@@ -31,6 +38,18 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace a report already in 
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    if not (_DATA_DIR.value or _EXTERNAL.value):
+        raise app.UsageError("Give --data_dir, --external or both")
+    if _DATA_DIR.value:
+        _report()
+    if _EXTERNAL.value:
+        from synthdet_tf.evaluate import external
+
+        result = external.evaluate(_MODEL.value, _EXTERNAL.value, _OUTPUT_DIR.value, overwrite=_OVERWRITE.value)
+        print(external.format_markdown(result))
+
+
+def _report():
     from synthdet_tf.evaluate.report import evaluate_model
 
     report = evaluate_model(

@@ -18,7 +18,8 @@ from absl import app, flags, logging
 _MODEL = flags.DEFINE_string("model", None, "SavedModel dir, .tflite, .keras or workdir; local or remote (default: the shipped model).")
 _OUTPUT = flags.DEFINE_string("output", None, "Output folder (local, gs://, ...).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier scan's files in --output.")
-_CROPS = flags.DEFINE_integer("crops", 1, "For images larger than the model input: mean over this many native-resolution crops.")
+_CROPS = flags.DEFINE_integer("crops", 0, "For images larger than the model input: mean over this many native-resolution crops "
+                               "(0: the model's own tiling, 1 for whole-image models).")
 _BATCH = flags.DEFINE_integer("batch_size", 32, "Largest batch RunInference hands the model.")
 _SHARDS = flags.DEFINE_integer("num_shards", 4, "Output shards (fixed, so a re-run replaces its own files).")
 _MAX_PIXELS = flags.DEFINE_integer("max_pixels", 64_000_000, "Larger images are refused before decoding.")

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
-from synthdet_tf.inference.views import model_views, read_bytes
+from synthdet_tf.inference.views import model_views, pool_logits, read_bytes
 from synthdet_tf.provenance import read_provenance, verdict
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif", ".jxl")
@@ -122,16 +122,17 @@ class Detector:
 
         prob = label = logit = None
         if view_logits is not None:
-            prob = float(np.mean(sigmoid(view_logits, self.temperature)))
-            label, logit = ("FAKE" if prob >= self.threshold else "REAL"), float(np.mean(view_logits))
+            logit = pool_logits(view_logits)
+            prob = float(sigmoid(logit, self.temperature))
+            label = "FAKE" if prob >= self.threshold else "REAL"
         unsure = prob is not None and self.unsure_band[0] < prob < self.unsure_band[1]
         decided, why = verdict(label, provenance, unsure)
         return Result(path, prob, label, self.threshold, logit=logit, crops=0 if view_logits is None else len(view_logits),
                       error=error, verdict=decided, verdict_reason=why, provenance=provenance.to_dict() if provenance else None)
 
-    def detect(self, paths: Iterable[str], *, batch_size: int = 32, crops: int = 1, progress: bool = False) -> Iterator[Result]:
+    def detect(self, paths: Iterable[str], *, batch_size: int = 32, crops: int | None = None, progress: bool = False) -> Iterator[Result]:
         """Results for paths that do not exist first, then every file in order (folders expanded);
-        a file that cannot be read comes back with `error` set."""
+        a file that cannot be read comes back with `error` set. `crops` None: the model's own tiling."""
         from tqdm import tqdm
 
         files, problems = expand_paths([paths] if isinstance(paths, str) else paths)

@@ -82,10 +82,7 @@ def webp_reencode(image, quality):
 
 def down_up(image, scale):
     """Downscale by `scale` (antialiased) and back: loses high frequencies."""
-    shape = tf.shape(image)[:2]
-    small = tf.maximum(tf.cast(tf.round(tf.cast(shape, tf.float32) * scale), tf.int32), 1)
-    x = tf.image.resize(image, small, method="bilinear", antialias=True)
-    return to_uint8(tf.image.resize(x, shape, method="bilinear"))
+    return to_uint8(tf.image.resize(downscale(image, scale), tf.shape(image)[:2], method="bilinear"))
 
 
 def _recode(image, entry, seeds, encode):
@@ -107,3 +104,55 @@ def augment(image, seed, cfg):
     if webp is not None:
         image = _recode(image, webp, tf.random.experimental.stateless_split(seeds[7], num=2), webp_reencode)
     return _maybe(cfg.hflip, seeds[6], image, lambda im, s: tf.reverse(im, axis=[1]), seeds[7])
+
+
+def _aligned_window(image, side, seed):
+    """A random side x side window (or the whole image when smaller) whose corner sits on the 16 px grid.
+
+    Re-encoding a window that starts on the JPEG/MCU grid gives the same
+    pixels as re-encoding the whole image and cutting the window out, at a
+    fraction of the cost on camera-sized images.
+    """
+    shape = tf.shape(image)
+    h, w = tf.minimum(shape[0], side), tf.minimum(shape[1], side)
+    max_top, max_left = (shape[0] - h) // 16, (shape[1] - w) // 16
+    draws = tf.random.stateless_uniform([2], seed=seed, minval=0, maxval=2**30, dtype=tf.int32)
+    top, left = 16 * (draws[0] % (max_top + 1)), 16 * (draws[1] % (max_left + 1))
+    return image[top : top + h, left : left + w]
+
+
+def center_window(image, side: int):
+    """The central side x side window of a large image (whole when smaller), its corner on the 16 px grid.
+
+    Native-crop training keeps this much of each image in memory instead of
+    the whole camera frame; crops and the processing chain draw from it.
+    """
+    shape = tf.shape(image)
+    h, w = tf.minimum(shape[0], side), tf.minimum(shape[1], side)
+    top, left = 16 * ((shape[0] - h) // 32), 16 * ((shape[1] - w) // 32)
+    return image[top : top + h, left : left + w]
+
+
+def downscale(image, scale):
+    """Both sides times `scale` (antialiased bilinear), at least 1 px."""
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    small = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), 1)
+    return to_uint8(tf.image.resize(image, small, method="bilinear", antialias=True))
+
+
+def process_whole(image, seed, cfg, crop_size: int):
+    """The processing chain a file may have had before it reached us, drawn alike for both classes.
+
+    uint8 [H, W, 3] -> uint8 [H', W', 3], before the native crop: a mild
+    downscale, then a JPEG or a WebP re-encode, each with its probability
+    (config `data.process`). Real photos then carry no codec, quality or size
+    the fakes lack, and the reverse. Works on a grid-aligned window large
+    enough for one crop after the smallest downscale.
+    """
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=7)
+    min_scale = float(min(cfg.downscale.scale)) if cfg.downscale.p > 0 else 1.0
+    side = 16 * int(math.ceil((crop_size / min_scale + 16) / 16))
+    image = _aligned_window(image, side, seeds[0])
+    image = _maybe(cfg.downscale.p, seeds[1], image, lambda im, s: downscale(im, _uniform(s, *cfg.downscale.scale)), seeds[2])
+    image = _recode(image, cfg.jpeg, seeds[3:5], jpeg_reencode)
+    return _recode(image, cfg.webp, seeds[5:7], webp_reencode)

@@ -321,7 +321,7 @@ def discover_from_config(data_cfg, progress: bool = False) -> Discovery:
     """`discover` with the settings of a run config's `data` section."""
     if not data_cfg.data_dir:
         raise ValueError("No data folder: set --data_dir (or --config.data.data_dir)")
-    return discover(
+    found = discover(
         data_cfg.data_dir,
         fractions=tuple(data_cfg.fractions),
         salt=data_cfg.split_salt,
@@ -330,3 +330,17 @@ def discover_from_config(data_cfg, progress: bool = False) -> Discovery:
         source_from=data_cfg.source_from,
         progress=progress,
     )
+    return drop_small(found, int(data_cfg.get("min_side", 0)))
+
+
+def drop_small(found: Discovery, min_side: int) -> Discovery:
+    """Moves images with a side below `min_side` to the counted skips (a crop model's
+    training, validation and threshold never see a 32 px image padded up to its crop)."""
+    if min_side <= 0:
+        return found
+    small = [r for r in found.records if min(r.info.width, r.info.height) < min_side]
+    if small:
+        logging.info("Leaving out %d images with a side below min_side=%d px", len(small), min_side)
+    keep = [r for r in found.records if min(r.info.width, r.info.height) >= min_side]
+    skipped = found.skipped + [Skipped(r.relpath, f"smaller than min_side ({r.info.width}x{r.info.height} < {min_side})") for r in small]
+    return Discovery(root=found.root, records=keep, skipped=skipped, manifest=found.manifest)

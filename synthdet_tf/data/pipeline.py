@@ -30,7 +30,7 @@ import tensorflow as tf
 
 from synthdet_tf import preprocess
 from synthdet_tf.data import shards
-from synthdet_tf.data.augment import augment
+from synthdet_tf.data.augment import augment, center_window, process_whole
 from synthdet_tf.data.pillow_io import decode_rgb
 from synthdet_tf.preprocess.policy import decode_min_side, is_deterministic
 
@@ -63,10 +63,11 @@ def cache_stage(records, cfg, training: bool) -> str | None:
     if cfg.cache == "none":
         return None
     deterministic = is_deterministic(cfg.policy, training)
+    window = int(cfg.get("window", 0)) or None
     if deterministic:
         estimate = len(records) * cfg.image_size**2 * 3
     else:
-        estimate = sum(r.info.width * r.info.height * 3 for r in records)
+        estimate = sum(min(r.info.width, window or r.info.width) * min(r.info.height, window or r.info.height) * 3 for r in records)
     if cfg.cache == "memory" or estimate <= cfg.cache_max_bytes:
         return "policy" if deterministic else "decoded"
     logging.info("Not caching: ~%.2f GB would exceed cache_max_bytes", estimate / 1e9)
@@ -136,6 +137,8 @@ def _class_stream(records, cfg, training, seed, stage, perturb=None):
         # (Evaluation fails instead, naming the file: skipping would misalign
         # scores and records.)
         ds = ds.ignore_errors(log_warning=True)
+    if training and cfg.get("window"):
+        ds = ds.map(lambda im, y: (center_window(im, int(cfg.window)), y), num_parallel_calls=AUTOTUNE)
     if is_deterministic(cfg.policy, training):
         ds = ds.map(
             lambda im, y: (preprocess.apply_policy(im, cfg.policy, cfg.image_size, training=training), y),
@@ -197,9 +200,15 @@ def make_dataset(
     if training:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
 
+        process = cfg.get("process")  # the whole-image chain before a native crop (augment.process_whole)
+        if process is not None and not needs_policy:
+            raise ValueError(f"data.process works before a random native crop; policy {cfg.policy!r} has none")
+
         def train_map(element, s):
             image, label = element
-            crop_seed, aug_seed = tf.unstack(tf.random.experimental.stateless_split(s, 2))
+            crop_seed, aug_seed, process_seed = tf.unstack(tf.random.experimental.stateless_split(s, 3))
+            if process is not None:
+                image = process_whole(image, process_seed, process, cfg.image_size)
             if needs_policy:
                 image = preprocess.apply_policy(image, cfg.policy, cfg.image_size, training=True, seed=crop_seed)
             return augment(image, aug_seed, cfg.augment), label

@@ -10,6 +10,7 @@ import dataclasses
 
 import tensorflow as tf
 
+from synthdet_tf.data import augment
 from synthdet_tf.data.augment import gaussian_blur
 from synthdet_tf.preprocess.policy import to_uint8
 
@@ -26,13 +27,7 @@ def jpeg(quality: int):
 
 def downscale(factor: float):
     """Both sides times `factor` (antialiased bilinear)."""
-
-    def fn(image):
-        shape = tf.cast(tf.shape(image)[:2], tf.float32)
-        new = tf.maximum(tf.cast(tf.round(shape * factor), tf.int32), 1)
-        return to_uint8(tf.image.resize(image, new, method="bilinear", antialias=True))
-
-    return fn
+    return lambda image: augment.downscale(image, factor)
 
 
 def longer_side(size: int):

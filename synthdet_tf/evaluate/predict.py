@@ -1,10 +1,16 @@
 """Scores for records: the evaluation pipeline feeding any backend."""
 
+import concurrent.futures
+import os
+
 import numpy as np
 from tqdm import tqdm
 
 from synthdet_configs.common import get_config as _common_config
+from synthdet_tf.data import shards
+from synthdet_tf.data.pillow_io import decode_rgb
 from synthdet_tf.data.pipeline import make_dataset
+from synthdet_tf.inference.views import image_views, pool_logits
 
 
 def data_config(spec, cache: str = "none"):
@@ -15,7 +21,13 @@ def data_config(spec, cache: str = "none"):
 
 
 def predict_logits(backend, records, *, batch_size: int = 32, perturb=None, desc: str | None = None) -> np.ndarray:
-    """float32 logits [len(records)], in record order; `perturb` as in `make_dataset`."""
+    """float32 logits [len(records)], in record order; `perturb` as in `make_dataset`.
+
+    A crop model (`spec.crops` > 1) is scored as `synthdet-detect` scores it: its
+    crop grid over each native image, the crops' logits pooled.
+    """
+    if getattr(backend.spec, "crops", 1) > 1:
+        return _predict_crops(backend, records, batch_size=batch_size, perturb=perturb, desc=desc)
     ds = make_dataset(records, data_config(backend.spec), batch_size=batch_size, training=False, perturb=perturb)
     out = []
     steps = -(-len(records) // batch_size)
@@ -25,3 +37,30 @@ def predict_logits(backend, records, *, batch_size: int = 32, perturb=None, desc
     if len(logits) != len(records):
         raise RuntimeError(f"Got {len(logits)} scores for {len(records)} images")
     return logits
+
+
+def _record_views(record, spec, perturb):
+    import tensorflow as tf
+
+    from synthdet_tf.preprocess import decode_image
+
+    with open(record.path, "rb") as f:
+        contents = f.read()
+    # Decoded as training decoded it (TF's decoder unless the format needs Pillow).
+    image = decode_rgb("", contents) if record.info.needs_pillow else decode_image(tf.constant(contents)).numpy()
+    if perturb is not None:
+        image = perturb(tf.constant(image)).numpy()
+    return image_views(image, spec, spec.crops)
+
+
+def _predict_crops(backend, records, *, batch_size, perturb, desc) -> np.ndarray:
+    if shards.is_shard_record(records[0]):
+        raise ValueError("Crop models are scored from image files; pass the folder, not its shards")
+    out = []
+    with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
+        for start in tqdm(range(0, len(records), batch_size), desc=desc, disable=desc is None, leave=False):
+            views = list(pool.map(lambda r: _record_views(r, backend.spec, perturb), records[start : start + batch_size]))
+            logits = backend.logits(np.concatenate(views))
+            bounds = np.cumsum([0] + [len(v) for v in views])
+            out += [pool_logits(logits[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+    return np.asarray(out, np.float32)

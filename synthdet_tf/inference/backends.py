@@ -89,7 +89,8 @@ class KerasBackend(Backend):
     def _spec(self, folder):
         cfg = self.train_config()
         if cfg:
-            return PreprocessSpec(cfg["data"]["policy"], int(cfg["data"]["image_size"]), cfg["model"]["backbone"])
+            d = cfg["data"]
+            return PreprocessSpec(d["policy"], int(d["image_size"]), cfg["model"]["backbone"], int(d.get("crops", 1)))
         # A lone .keras file: size and backbone are in the model; the policy is not.
         backbone = self.model.get_layer("normalize").backbone
         size = int(self.model.input_shape[1])

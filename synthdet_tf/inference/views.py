@@ -24,22 +24,45 @@ def crop_boxes(height: int, width: int, size: int, k: int) -> list[tuple[int, in
     return grid[:k]
 
 
-def model_views(contents: bytes, spec, crops: int = 1, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
-    """uint8 [V, S, S, 3] for one file's bytes: the policy's one view, or up to `crops` native crops."""
+def model_views(contents: bytes, spec, crops: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """uint8 [V, S, S, 3] for one file's bytes: the policy's one view, or up to `crops` native crops.
+
+    `crops` None or 0 means the model's own tiling (`spec.crops`).
+    """
     import tensorflow as tf
 
-    from synthdet_tf.preprocess import apply_policy, decode_image, eval_transform
+    from synthdet_tf.preprocess import decode_image, eval_transform
 
+    crops = int(crops or getattr(spec, "crops", 1))
     info = probe(contents, max_pixels=max_pixels)  # raises BadImageError with the reason
-    s = spec.image_size
-    if crops > 1 and min(info.width, info.height) >= s:
+    if crops > 1 and min(info.width, info.height) >= spec.image_size:
         image = decode_rgb("", contents) if info.needs_pillow else decode_image(tf.constant(contents)).numpy()
-        return np.stack([image[t : t + s, l : l + s] for t, l in crop_boxes(image.shape[0], image.shape[1], s, crops)])
+        return image_views(image, spec, crops)
     if info.needs_pillow:
-        view = apply_policy(tf.constant(decode_rgb("", contents)), spec.policy, s, training=False)
-    else:
-        view = eval_transform(tf.constant(contents), spec)
-    return view.numpy()[None]
+        return image_views(decode_rgb("", contents), spec, 1)
+    return eval_transform(tf.constant(contents), spec).numpy()[None]
+
+
+def image_views(image: np.ndarray, spec, crops: int) -> np.ndarray:
+    """uint8 [V, S, S, 3] views of a decoded uint8 [H, W, 3] image (as `model_views`)."""
+    import tensorflow as tf
+
+    from synthdet_tf.preprocess import apply_policy
+
+    s = spec.image_size
+    if crops > 1 and min(image.shape[:2]) >= s:
+        return np.stack([image[t : t + s, l : l + s] for t, l in crop_boxes(image.shape[0], image.shape[1], s, crops)])
+    return apply_policy(tf.constant(image), spec.policy, s, training=False).numpy()[None]
+
+
+def pool_logits(view_logits) -> float:
+    """One logit per file from its views' logits: their mean.
+
+    A local model's crop logit is already the mean of its patches' logits, so
+    the file's logit is the mean over every patch scored. Mean-of-probabilities
+    and max were measured against it on the external check (docs/generalization.md).
+    """
+    return float(np.mean(view_logits))
 
 
 def read_bytes(path: str) -> bytes:

@@ -1,6 +1,6 @@
 """Model names (as configs write them) -> builders with one signature."""
 
-from synthdet_tf.models import applications, efficientnet_lite, resnet
+from synthdet_tf.models import applications, efficientnet_lite, local, resnet
 
 MODELS = {
     "tiny": resnet.build,
@@ -9,6 +9,7 @@ MODELS = {
     "resnet50": applications.build,
     "efficientnet_lite0": efficientnet_lite.build,
     "efficientnet_lite2": efficientnet_lite.build,
+    "local": local.build,
 }
 
 

@@ -8,7 +8,7 @@ else:
 |------------|-----------------------------------------|------------------------------|
 | `imagenet` | (x / 255 - mean) / std, RGB             | resnet18, resnet34, tiny     |
 | `caffe`    | RGB -> BGR, x - [103.939, 116.779, 123.68] | resnet50 (keras.applications) |
-| `lite`     | (x - 127) / 128                         | efficientnet_lite0, _lite2   |
+| `lite`     | (x - 127) / 128                         | efficientnet_lite0, _lite2, local |
 
 `caffe` is what `keras.applications.resnet50.preprocess_input` does; it is
 written out so that export and detect need not import keras.applications.
@@ -27,6 +27,7 @@ NORMALIZATION_OF_BACKBONE = {
     "resnet50": "caffe",
     "efficientnet_lite0": "lite",
     "efficientnet_lite2": "lite",
+    "local": "lite",
 }
 
 

@@ -11,17 +11,24 @@ from synthdet_tf.preprocess.policy import apply_policy, check_policy, decode_min
 
 @dataclasses.dataclass(frozen=True)
 class PreprocessSpec:
-    """policy + image size + backbone: everything between bytes and the model."""
+    """policy + image size + backbone: everything between bytes and the model.
+
+    `crops`: how many native-resolution crops inference scores per image and
+    pools (a crop model's tiling; 1 = the policy's one view).
+    """
 
     policy: str = "resize"
     image_size: int = 224
     backbone: str = "resnet50"
+    crops: int = 1
 
     def __post_init__(self):
         check_policy(self.policy)
         scheme_of(self.backbone)
         if int(self.image_size) < 8:
             raise ValueError(f"image_size must be at least 8, got {self.image_size}")
+        if int(self.crops) < 1:
+            raise ValueError(f"crops must be at least 1, got {self.crops}")
 
     @classmethod
     def from_config(cls, config) -> "PreprocessSpec":
@@ -30,6 +37,7 @@ class PreprocessSpec:
             policy=config.data.policy,
             image_size=int(config.data.image_size),
             backbone=config.model.backbone,
+            crops=int(config.data.get("crops", 1)),
         )
 
     def to_dict(self) -> dict:
@@ -37,7 +45,7 @@ class PreprocessSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "PreprocessSpec":
-        return cls(policy=d["policy"], image_size=int(d["image_size"]), backbone=d["backbone"])
+        return cls(policy=d["policy"], image_size=int(d["image_size"]), backbone=d["backbone"], crops=int(d.get("crops", 1)))
 
 
 def eval_transform(contents: tf.Tensor, spec: PreprocessSpec) -> tf.Tensor:

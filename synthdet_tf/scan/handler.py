@@ -47,14 +47,16 @@ class SynthdetModelHandler(ModelHandler):
 
     def run_inference(self, batch, model, inference_args=None):
         from synthdet_tf.evaluate.calibration import sigmoid
+        from synthdet_tf.inference.views import pool_logits
 
         logits = model.backend.logits(np.concatenate(list(batch)))
         out, offset = [], 0
         for views in batch:
             mine = logits[offset : offset + len(views)]
             offset += len(views)
-            out.append(PredictionResult(views, {"logit": float(np.mean(mine)), "crops": len(views),
-                                                "fake_probability": float(np.mean(sigmoid(mine, model.temperature)))}))
+            logit = pool_logits(mine)
+            out.append(PredictionResult(views, {"logit": logit, "crops": len(views),
+                                                "fake_probability": float(sigmoid(logit, model.temperature))}))
         return out
 
     def get_num_bytes(self, batch) -> int:
