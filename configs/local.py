@@ -46,8 +46,9 @@ def get_config():
 
     config.model.backbone = "local"
     config.model.residual = "npr"
-    config.model.width = 32
-    config.train.epochs = 30
+    config.model.width = 16
+    config.train.epochs = 12
+    config.train.jit_compile = True
     config.train.lr = 1e-3
     config.train.weight_decay = 1e-4
     config.train.warmup_steps = 200

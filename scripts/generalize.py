@@ -1,13 +1,15 @@
 """synthdet-generalize: the generalization benchmark of one recipe (one config).
 
     synthdet-generalize --config=configs/generalize.py --workdir=runs/gen_v1 \\
-        --data_dir=../shared/data/dev,runs/wide [--families=FLUX,SDXL] [--min_images=50]
+        --data_dir=../shared/data/dev,runs/wide [--families=FLUX,SDXL] [--min_images=50] [--external=runs/external]
     synthdet-generalize --compare=v1=runs/gen_v1,v2=runs/gen_v2   # finished runs side by side
     synthdet-generalize --config=configs/generalize.py --model=exported/synthdet/1 --workdir=runs/score_v1 \
         --data_dir=../shared/data/dev,runs/wide   # the trained-on-everything checks for one finished model
 
 Leave-one-generator-family-out, the held-out sources, faces and the format
-audit (synthdet_tf/evaluate/generalization.py). Writes generalization.md and
+audit (synthdet_tf/evaluate/generalization.py), and with --external the
+external check (as-is and processing-matched) of the model trained on
+everything. Writes generalization.md and
 generalization.json in --workdir; finished folds are reused when run again.
 """
 
@@ -20,6 +22,8 @@ _MIN_IMAGES = flags.DEFINE_integer("min_images", 50, "Leave out only FAKE famili
 _FAMILIES = flags.DEFINE_list("families", None, "Only these FAKE families (default: all with enough images).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Train finished folds again.")
 _MODEL = flags.DEFINE_string("model", None, "Instead of training: score this model (any format) with the trained-on-everything checks.")
+_EXTERNAL = flags.DEFINE_string("external", None, "External check folder (../shared/data/external/build.py makes it): "
+                                "the model trained on everything is scored on it, as-is and processing-matched.")
 _COMPARE = flags.DEFINE_list("compare", None, "Instead of running: print finished benchmarks side by side, as name=workdir.")
 
 
@@ -35,10 +39,11 @@ def main(argv):
     if not _WORKDIR.value:
         raise app.UsageError("--workdir is required (or --compare)")
     if _MODEL.value:
-        print(generalization.format_markdown(generalization.score_model(config_flag.config(), _MODEL.value, _WORKDIR.value)))
+        print(generalization.format_markdown(generalization.score_model(config_flag.config(), _MODEL.value, _WORKDIR.value,
+                                                                             external_dir=_EXTERNAL.value)))
         return
     result = generalization.run(config_flag.config(), _WORKDIR.value, min_images=_MIN_IMAGES.value,
-                                families=_FAMILIES.value, overwrite=_OVERWRITE.value)
+                                families=_FAMILIES.value, overwrite=_OVERWRITE.value, external_dir=_EXTERNAL.value)
     print(generalization.format_markdown(result))
 
 

@@ -110,8 +110,9 @@ def _aligned_window(image, side, seed):
     """A random side x side window (or the whole image when smaller) whose corner sits on the 16 px grid.
 
     Re-encoding a window that starts on the JPEG/MCU grid gives the same
-    pixels as re-encoding the whole image and cutting the window out, at a
-    fraction of the cost on camera-sized images.
+    pixels as re-encoding the whole image and cutting the window out (but
+    for a few border pixels, where chroma upsampling reads across the edge),
+    at a fraction of the cost on camera-sized images.
     """
     shape = tf.shape(image)
     h, w = tf.minimum(shape[0], side), tf.minimum(shape[1], side)

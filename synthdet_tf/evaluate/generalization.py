@@ -24,11 +24,15 @@ import os
 import numpy as np
 
 from synthdet_tf.data.discovery import FAKE, REAL, discover_from_config
-from synthdet_tf.evaluate import calibration, loso, metrics, perturbations
+from synthdet_tf.evaluate import calibration, external, loso, metrics, perturbations
 from synthdet_tf.evaluate.predict import predict_logits
 
 AUDIT_QUALITY = 90
 ALL = "_all"
+EXTERNAL_ROWS = (("external check as-is, macro balanced acc.", "as_is", "macro_balanced_accuracy"),
+                 ("external check as-is, AUC", "as_is", "pooled_auc"),
+                 ("external check matched, macro balanced acc.", "matched", "macro_balanced_accuracy"),
+                 ("external check matched, AUC", "matched", "pooled_auc"))
 
 
 def by_family(record) -> str:
@@ -98,8 +102,11 @@ def full_model_checks(backend, threshold, test, independent, face_sources=()) ->
     return out
 
 
-def run(config, workdir: str, *, min_images: int = 50, families=None, overwrite: bool = False) -> dict:
-    """Trains every fold under `workdir` (finished folds are reused); returns and writes the results."""
+def run(config, workdir: str, *, min_images: int = 50, families=None, overwrite: bool = False, external_dir=None) -> dict:
+    """Trains every fold under `workdir` (finished folds are reused); returns and writes the results.
+
+    `external_dir`: the external check folder, scored by the `_all` model (evaluation only).
+    """
     found = discover_from_config(config.data)
     pool, independent = split_held_out(found.records, config.data.held_out_sources)
     candidates = loso.fake_sources(pool, min_images, key=by_family)
@@ -126,6 +133,15 @@ def run(config, workdir: str, *, min_images: int = 50, families=None, overwrite:
         "min_auc": float(np.min([r["auc"] for r in rows])) if rows else float("nan"),
         "all": {"threshold": threshold, **full_model_checks(backend, threshold, test, independent, config.data.face_sources)},
     }
+    return _finish(result, backend, workdir, external_dir)
+
+
+def _finish(result, backend, workdir, external_dir) -> dict:
+    """Adds the external check (when given) and writes generalization.json / .md."""
+    if external_dir:
+        checked = external.check(backend, external_dir)
+        result["external"] = {k: checked[k] for k in ("folder", "crops", "pooling", *external.READINGS)}
+    os.makedirs(workdir, exist_ok=True)
     with open(os.path.join(workdir, "generalization.json"), "w") as fh:
         json.dump(result, fh, indent=2, default=float)
     with open(os.path.join(workdir, "generalization.md"), "w") as fh:
@@ -133,7 +149,7 @@ def run(config, workdir: str, *, min_images: int = 50, families=None, overwrite:
     return result
 
 
-def score_model(config, model_path: str, workdir: str) -> dict:
+def score_model(config, model_path: str, workdir: str, external_dir=None) -> dict:
     """The `_all` checks for a model trained elsewhere (e.g. a shipped one), at its stored threshold.
 
     Uses the config's data, held-out and face sources; the model is scored on the
@@ -150,12 +166,7 @@ def score_model(config, model_path: str, workdir: str) -> dict:
     result = {"model": model_path, "held_out_sources": list(config.data.held_out_sources), "families": [],
               "mean_auc": float("nan"), "min_auc": float("nan"),
               "all": {"threshold": threshold, **full_model_checks(backend, threshold, test, independent, config.data.face_sources)}}
-    os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "generalization.json"), "w") as fh:
-        json.dump(result, fh, indent=2, default=float)
-    with open(os.path.join(workdir, "generalization.md"), "w") as fh:
-        fh.write(format_markdown(result))
-    return result
+    return _finish(result, backend, workdir, external_dir)
 
 
 def format_markdown(result: dict, title: str = "") -> str:
@@ -179,6 +190,8 @@ def format_markdown(result: dict, title: str = "") -> str:
             lines.append(f"| {name} | {m['n']} | {m['balanced_accuracy']:.3f} | {m['roc_auc']:.3f} | {m['real_recall']:.3f} | {m['fake_recall']:.3f} |")
     lines += ["", f"Real faces recall {a['real_faces']['recall']:.3f} (n={a['real_faces']['n']}); "
               f"fake faces recall {a['fake_faces']['recall']:.3f} (n={a['fake_faces']['n']}), test split."]
+    if "external" in result:
+        lines += ["", external.format_markdown(result["external"])]
     return "\n".join(lines) + "\n"
 
 
@@ -214,6 +227,10 @@ def format_comparison(results: dict) -> str:
     for label, key, metric in checks:
         vals = [results[n]["all"].get(key, {}).get(metric) for n in names]
         lines.append(f"| {label} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in vals) + " |")
+    for label, reading, metric in EXTERNAL_ROWS:
+        vals = [results[n].get("external", {}).get(reading, {}).get(metric) for n in names]
+        if any(v is not None for v in vals):
+            lines.append(f"| {label} | " + " | ".join("-" if v is None else f"{v:.3f}" for v in vals) + " |")
     for key, title in (("fake_recall_per_family", "test split, fakes caught per family"),
                        ("held_out_per_source", "held-out source, recall of its class")):
         rows = sorted({k for res in results.values() for k in res["all"].get(key, {})})

@@ -28,7 +28,8 @@ N_REPRESENTATIVE = 256
 
 
 def spec_of(train_config: dict) -> PreprocessSpec:
-    return PreprocessSpec(train_config["data"]["policy"], int(train_config["data"]["image_size"]), train_config["model"]["backbone"])
+    d = train_config["data"]
+    return PreprocessSpec(d["policy"], int(d["image_size"]), train_config["model"]["backbone"], int(d.get("crops", 1)))
 
 
 def calibration_of(workdir: str) -> dict:
@@ -91,6 +92,24 @@ def sidecar(spec, calibration, variant, input_details=None, train_config=None) -
             **(input_details or {}),
         },
         "output": {"name": "logit", "dtype": "float32", "meaning": "fake_probability = sigmoid(logit / temperature); FAKE if >= threshold"},
+        **({"tiling": tiling(spec)} if spec.crops > 1 else {}),
+    }
+
+
+def tiling(spec) -> dict:
+    """How an app cuts one image into the crops this model scores (synthdet_tf/preprocess/tiling.py)."""
+    from synthdet_tf.preprocess.tiling import grid_side
+
+    n = grid_side(spec.crops)
+    return {
+        "crops": spec.crops,
+        "grid": [n, n],
+        "crop_size": spec.image_size,
+        "how": f"no resizing: {n} x {n} crops of {spec.image_size} x {spec.image_size} native pixels, tops at "
+               f"round(linspace(0, H - {spec.image_size}, {n})) and lefts at round(linspace(0, W - {spec.image_size}, {n})) "
+               f"(round half to even); an image smaller than {spec.image_size} px on a side: one centre crop of it "
+               "reflect-padded to the crop size",
+        "pool": "logit = mean of the crops' logits, then fake_probability = sigmoid(logit / temperature)",
     }
 
 

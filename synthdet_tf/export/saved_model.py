@@ -4,9 +4,14 @@ Signatures
 - `serving_default`: `image_bytes` DT_STRING [batch], encoded files (what TF
   Serving's REST API hands over for `{"b64": ...}` instances). Decoding and
   the input policy run in the graph, with the code training used
-  (`preprocess.eval_transform`).
+  (`preprocess.eval_transform`). A crop model (`crops` > 1 in
+  preprocess.json) scores its grid of native crops per file
+  (`preprocess.tiling`) and returns the mean of their logits.
 - `predict_images`: `images` DT_UINT8 [batch, H, W, 3], decoded RGB of any
-  size (one size per batch); the input policy runs in the graph.
+  size (one size per batch); the input policy runs in the graph, giving one
+  view per image. For a crop model that is one crop: send the grid's crops
+  (S x S each) and average their logits, as `synthdet-detect` does, or
+  send files to `serving_default`.
 - `explain_images`: as `predict_images`, plus `heatmap` float32 [batch, S, S]
   (Grad-CAM, synthdet_tf/explain.py) and `view` uint8 [batch, S, S, 3], the
   model input the heatmap belongs to.
@@ -26,7 +31,8 @@ import tensorflow as tf
 from synthdet_tf.data.discovery import LABEL_NAMES
 from synthdet_tf.evaluate import calibration as calib
 from synthdet_tf.export import layout
-from synthdet_tf.preprocess import PreprocessSpec, apply_policy, eval_transform
+from synthdet_tf.preprocess import PreprocessSpec, apply_policy, decode_image, eval_transform
+from synthdet_tf.preprocess.tiling import grid_crops
 
 MAX_PIXELS = 64_000_000  # as training's discovery: larger images are refused before decoding
 
@@ -90,21 +96,31 @@ class ServingModule(tf.Module):
         return {"serving_default": serve.get_concrete_function(), "predict_images": images.get_concrete_function(),
                 "explain_images": explain.get_concrete_function()}
 
-    def _prepare(self, contents):
+    def _prepare(self, contents, decoded=False):
+        """The model's view of one file (or, `decoded`, the whole decoded image for a crop grid)."""
         pixels = header_pixels(contents)
         check = tf.debugging.assert_less_equal(
             pixels, tf.constant(self.max_pixels, tf.int64), message=f"image larger than {self.max_pixels} pixels"
         )
         with tf.control_dependencies([check]):
-            return eval_transform(tf.identity(contents), self.spec)
+            return decode_image(tf.identity(contents)) if decoded else eval_transform(tf.identity(contents), self.spec)
 
     def _outputs(self, images):
-        logit = tf.reshape(tf.cast(self._model_fn(images), tf.float32), [-1])
+        return self._from_logit(tf.reshape(tf.cast(self._model_fn(images), tf.float32), [-1]))
+
+    def _from_logit(self, logit):
         prob = tf.sigmoid(logit / self.temperature)
         label = tf.where(prob >= self.threshold, LABEL_NAMES[1], LABEL_NAMES[0])
         return {"fake_probability": prob, "logit": logit, "label": label}
 
     def _serve_bytes(self, image_bytes):
+        if self.spec.crops > 1:  # a crop model: its grid of native crops per file, logits pooled by the mean
+            k = self.spec.crops
+            grids = tf.map_fn(lambda c: grid_crops(self._prepare(c, decoded=True), self.spec.image_size, k, self.spec.policy),
+                              image_bytes, fn_output_signature=tf.TensorSpec([k, self.spec.image_size, self.spec.image_size, 3], tf.uint8))
+            flat = tf.reshape(grids, [-1, self.spec.image_size, self.spec.image_size, 3])
+            logit = tf.reduce_mean(tf.reshape(tf.cast(self._model_fn(flat), tf.float32), [-1, k]), axis=1)
+            return self._from_logit(logit)
         images = tf.map_fn(self._prepare, image_bytes, fn_output_signature=self._image_spec)
         return self._outputs(images)
 
