@@ -20,6 +20,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 
+from synthdet_tf.data.pillow_io import probe
 from synthdet_tf.inference.views import model_views, pool_logits, read_bytes
 from synthdet_tf.provenance import read_provenance, verdict
 
@@ -113,6 +114,9 @@ class Detector:
             return path, None, None, f"{type(e).__name__}: {e}".splitlines()[0][:300]
         provenance = read_provenance(contents)
         try:
+            if self.backend.scores_files:  # a fused model cuts its own views; check the file here
+                probe(contents)
+                return path, [contents], provenance, None
             return path, model_views(contents, self.spec, crops), provenance, None
         except Exception as e:
             return path, None, provenance, f"{type(e).__name__}: {e}".splitlines()[0][:300]
@@ -130,6 +134,13 @@ class Detector:
         return Result(path, prob, label, self.threshold, logit=logit, crops=0 if view_logits is None else len(view_logits),
                       error=error, verdict=decided, verdict_reason=why, provenance=provenance.to_dict() if provenance else None)
 
+    def _logits(self, good) -> np.ndarray:
+        if not good:
+            return np.zeros(0)
+        if self.backend.scores_files:
+            return self.backend.score_contents([c for one in good for c in one])
+        return self.backend.logits(np.concatenate(good))
+
     def detect(self, paths: Iterable[str], *, batch_size: int = 32, crops: int | None = None, progress: bool = False) -> Iterator[Result]:
         """Results for paths that do not exist first, then every file in order (folders expanded);
         a file that cannot be read comes back with `error` set. `crops` None: the model's own tiling."""
@@ -143,7 +154,7 @@ class Detector:
             for start in range(0, len(files), batch_size):
                 prepared = list(pool.map(lambda p: self._prepare(p, crops), files[start : start + batch_size]))
                 good = [v for _, v, _, err in prepared if err is None]
-                logits = self.backend.logits(np.concatenate(good)) if good else np.zeros(0)
+                logits = self._logits(good)
                 offset = 0
                 for p, views, provenance, err in prepared:
                     if err is not None:

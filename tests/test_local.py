@@ -168,3 +168,47 @@ def test_crop_training_leaves_out_images_smaller_than_the_crop(crop_run, tmp_pat
     found = discover_from_config(cfg)
     assert found.records and all(min(r.info.width, r.info.height) >= 80 for r in found.records)
     assert found.skip_reasons()["smaller than min_side"] == 260 - len(found.records)
+
+
+def test_fused_detector_is_the_same_in_every_format(crop_run, tmp_path):
+    """Keras members fused in Python == the fused SavedModel (one graph) == the TFLite pair + fusion JSON."""
+    import json
+
+    from synthdet_configs.tiny import get_config
+    from synthdet_tf.detector import Detector
+    from synthdet_tf.export import exporter
+    from synthdet_tf.export.fused import export_fused
+    from synthdet_tf.inference import fused
+    from synthdet_tf.inference.backends import KerasBackend
+    from synthdet_tf.train import train_and_evaluate
+    from tests.conftest import encode
+
+    config = get_config()
+    config.data.data_dir = str(crop_run / "data")
+    config.train.update(verbose=0, max_train_images=64, max_val_images=32, per_source_val=False)
+    train_and_evaluate(config, str(tmp_path / "whole"))
+    whole = exporter.export(str(tmp_path / "whole"), str(tmp_path / "exp"), name="w", version=1, formats=["saved_model", "tflite_float32"])
+    params = {"a_whole": 0.7, "a_local": 0.4, "bias": -0.1, "local_neutral": 0.3}
+    cal = {"threshold": 0.45, "temperature": 1.0, "method": "test", "chosen_on": "val"}
+    (tmp_path / "fusion.json").write_text(json.dumps({"rows": {"fused_test": {"params": params, "calibration": cal}}}))
+    written = export_fused(str(crop_run / "run"), whole["saved_model"]["path"], str(tmp_path / "fusion.json"), "test",
+                           str(tmp_path / "exp"), name="f", version=3, formats=["saved_model", "tflite_float32"],
+                           whole_tflite=whole["tflite_float32"]["path"])
+    small = tmp_path / "small.png"  # below the 32 px crop: no local evidence, the neutral value stands in
+    small.write_bytes(encode(smooth_rgb(20, 60, seed=9), "PNG"))
+    files = [str(p) for p in sorted((crop_run / "data" / "fake").iterdir())[:3] + sorted((crop_run / "data" / "real").iterdir())[:3]]
+    files.append(str(small))
+    contents = [open(f, "rb").read() for f in files]
+    z_whole, _ = fused.member_logits(KerasBackend(str(tmp_path / "whole")), contents)
+    z_local, has_crop = fused.member_logits(KerasBackend(str(crop_run / "run")), contents)
+    assert has_crop.tolist() == [True] * 6 + [False]
+    expected = fused.fuse(params, z_whole, z_local, has_crop)
+    for path, tol in ((written["saved_model"]["path"], 1e-4), (written["tflite_float32"]["path"], 1e-3)):
+        detector = Detector.load(path)
+        results = list(detector.detect(files))
+        np.testing.assert_allclose([r.logit for r in results], expected, atol=tol)
+        assert detector.threshold == 0.45 and all(r.label == ("FAKE" if r.fake_probability >= 0.45 else "REAL") for r in results)
+    loaded = tf.saved_model.load(written["saved_model"]["path"])
+    crops = np.random.default_rng(0).integers(0, 256, (5, 32, 32, 3), dtype=np.uint8)
+    np.testing.assert_allclose(loaded.signatures["local_crops"](crops=tf.constant(crops))["logit"].numpy(),
+                               KerasBackend(str(crop_run / "run")).logits(crops), atol=1e-4)

@@ -4,6 +4,7 @@
     backend = load_backend("model.keras")           # a Keras file
     backend = load_backend("exported/synthdet/1")   # SavedModel (TF Serving layout)
     backend = load_backend("model_int8.tflite")     # TFLite, with its .json sidecar
+    backend = load_backend("fused.json")            # two streams fused (synthdet_tf/inference/fused.py)
     logits = backend.logits(uint8_images)           # [B, S, S, 3] -> float32 [B]
 
 Each backend knows its `PreprocessSpec` (what the pixels must look like) and
@@ -27,6 +28,7 @@ WORKDIR_MODEL = "best.keras"
 
 class Backend:
     kind = "?"
+    scores_files = False  # True: score_contents(list of file bytes) instead of logits(views)
     spec: PreprocessSpec
     calibration: dict
     path: str
@@ -156,7 +158,15 @@ def load_backend(path: str, **kwargs) -> Backend:
         raise FileNotFoundError(f"No model at {path}")
     if path.endswith(".tflite"):
         return TFLiteBackend(path, **kwargs)
+    if path.endswith(".json"):
+        from synthdet_tf.inference.fused import FusedBackend
+
+        return FusedBackend(path, **kwargs)
     if is_saved_model(path):
+        if os.path.exists(os.path.join(path, "assets", "fusion.json")):
+            from synthdet_tf.inference.fused import FusedSavedModelBackend
+
+            return FusedSavedModelBackend(path)
         return SavedModelBackend(path)
     if path.endswith(".keras") or os.path.exists(os.path.join(path, WORKDIR_MODEL)):
         return KerasBackend(path)
