@@ -70,7 +70,7 @@ def test_unknown_model_and_missing_imagenet_weights_fail_clearly():
         build_model(model_cfg("vgg16"), 32)
     with pytest.raises(ValueError, match="weights file"):
         build_model(model_cfg("resnet18", weights="imagenet"), 64)
-    assert set(MODELS) == {"tiny", "resnet18", "resnet34", "resnet50", "efficientnet_lite0", "efficientnet_lite2"}
+    assert set(MODELS) == {"tiny", "resnet18", "resnet34", "resnet50", "efficientnet_lite0", "efficientnet_lite2", "local"}
 
 
 def test_resnet50_imagenet_offline_says_how_to_pass_a_file(monkeypatch, tmp_path):

@@ -33,6 +33,8 @@ def heatmap_of(backend, view: np.ndarray, threshold: float, temperature: float) 
     """Grad-CAM [S, S] in [0, 1] for a Keras model, or a SavedModel with `explain_images`; else None."""
     from synthdet_tf.explain import cam_model, grad_cam, logit_of
 
+    if backend.kind == "fused":  # the whole-image member explains its own view
+        backend = backend.whole
     if backend.kind == "keras":
         if not hasattr(backend, "_cam_model"):
             backend._cam_model = cam_model(backend.model)
@@ -69,23 +71,30 @@ def file_facts(contents: bytes) -> dict:
 
 
 def crop_grid(detector, contents: bytes, k: int = GRID_CROPS):
-    """(image with each native crop's score drawn on it, [(box, probability)]) for images >= 2 x the input size."""
+    """(image with each native crop's score drawn on it, [(box, probability)]) for images >= 2 x the input size.
+
+    A fused detector shows its local stream's own grid (the crops that stream
+    scored, each at the local model's probability, FAKE from 0.5).
+    """
     from synthdet_tf.data.pillow_io import decode_rgb
     from synthdet_tf.evaluate.calibration import sigmoid
 
-    s = detector.spec.image_size
+    member = getattr(detector.backend, "local", None)
+    scorer, cut, temperature = (member, 0.5, 1.0) if member else (detector.backend, detector.threshold, detector.temperature)
+    s = scorer.spec.image_size
+    k = scorer.spec.crops if scorer.spec.crops > 1 else k
     image = decode_rgb("", contents)
     h, w = image.shape[:2]
     if min(h, w) < 2 * s:
         return None, []
     boxes = crop_boxes(h, w, s, k)
     views = np.stack([image[t : t + s, l : l + s] for t, l in boxes])
-    probs = sigmoid(detector.backend.logits(views), detector.temperature)
+    probs = sigmoid(scorer.logits(views), temperature)
     canvas = Image.fromarray(image)
     draw = ImageDraw.Draw(canvas)
     width = max(2, min(h, w) // 150)
     for (t, l), p in zip(boxes, probs):
-        colour = (220, 40, 40) if p >= detector.threshold else (40, 160, 60)
+        colour = (220, 40, 40) if p >= cut else (40, 160, 60)
         draw.rectangle([l, t, l + s - 1, t + s - 1], outline=colour, width=width)
         draw.text((l + 2 * width, t + 2 * width), f"{p:.2f}", fill=colour)
     canvas.thumbnail((640, 640))

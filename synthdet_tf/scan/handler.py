@@ -34,7 +34,8 @@ def localize(path: str) -> str:
 
 
 class SynthdetModelHandler(ModelHandler):
-    """Examples: uint8 [V, S, S, 3] views of one file; inference: {"logit", "fake_probability", "crops"}."""
+    """Examples: uint8 [V, S, S, 3] views of one file (a fused model: [file bytes]);
+    inference: {"logit", "fake_probability", "crops"}."""
 
     def __init__(self, model_path: str, *, max_batch_size: int = 32):
         super().__init__(min_batch_size=1, max_batch_size=max_batch_size)
@@ -49,7 +50,10 @@ class SynthdetModelHandler(ModelHandler):
         from synthdet_tf.evaluate.calibration import sigmoid
         from synthdet_tf.inference.views import pool_logits
 
-        logits = model.backend.logits(np.concatenate(list(batch)))
+        if model.backend.scores_files:  # a fused model: each example is [file bytes]
+            logits = model.backend.score_contents([c for views in batch for c in views])
+        else:
+            logits = model.backend.logits(np.concatenate(list(batch)))
         out, offset = [], 0
         for views in batch:
             mine = logits[offset : offset + len(views)]
@@ -60,7 +64,7 @@ class SynthdetModelHandler(ModelHandler):
         return out
 
     def get_num_bytes(self, batch) -> int:
-        return int(sum(v.nbytes for v in batch))
+        return int(sum(v.nbytes if hasattr(v, "nbytes") else sum(len(c) for c in v) for v in batch))
 
     def get_metrics_namespace(self) -> str:
         return "synthdet"

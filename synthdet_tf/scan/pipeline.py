@@ -30,7 +30,8 @@ class ScanSettings:
     unsure_band: tuple | None
     model: str  # model name and version, as they go into every row
     version: str
-    crops: int = 1
+    crops: int = 0  # 0: the model's own tiling (spec.crops)
+    scores_files: bool = False  # a fused model: the handler gets the file's bytes, not views
     max_pixels: int = 64_000_000
     batch_size: int = 32
     num_shards: int = 4
@@ -48,6 +49,7 @@ class PrepareViews(beam.DoFn):
         self.spec = PreprocessSpec.from_dict(self.settings.spec)
 
     def process(self, element):
+        from synthdet_tf.data.pillow_io import probe
         from synthdet_tf.inference.views import model_views
         from synthdet_tf.provenance import read_provenance
 
@@ -55,7 +57,11 @@ class PrepareViews(beam.DoFn):
         provenance = json.dumps(read_provenance(contents).to_dict())
         try:
             # The key carries the provenance past RunInference, which sees only the views.
-            yield (path, provenance), model_views(contents, self.spec, self.settings.crops, self.settings.max_pixels)
+            if self.settings.scores_files:
+                probe(contents, max_pixels=self.settings.max_pixels)  # bad files still go to the dead letters
+                yield (path, provenance), [contents]
+            else:
+                yield (path, provenance), model_views(contents, self.spec, self.settings.crops, self.settings.max_pixels)
         except Exception as e:  # one bad file must not stop the others
             yield beam.pvalue.TaggedOutput("failed", {"path": path, "provenance": provenance,
                                                       "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]})

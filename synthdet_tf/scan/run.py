@@ -23,7 +23,8 @@ def settings_for(model_path: str, **kwargs) -> ScanSettings:
     detector = Detector.load(localize(model_path))
     name, version = model_identity(model_path)
     return ScanSettings(model_path=model_path, spec=detector.spec.to_dict(), threshold=detector.threshold,
-                        unsure_band=detector.unsure_band, model=name, version=version, **kwargs)
+                        unsure_band=detector.unsure_band, model=name, version=version,
+                        scores_files=detector.backend.scores_files, **kwargs)
 
 
 def check_patterns(patterns: list[str]) -> None:
