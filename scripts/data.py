@@ -3,7 +3,7 @@
     synthdet-data inspect --data_dir=../shared/data/dev [--output=inspect.json]
     synthdet-data sample --out_dir=runs/sample_data    # a small folder from bundled images
     synthdet-data assemble --repos_dir=/path/to/clones --out=runs/wide \\
-        [--sources=synthdet_tf/data/sources.toml] [--only=id1,id2] [--dedupe_against=../shared/data/dev] [--clone]
+        [--sources=synthdet_tf/corpus/sources.toml] [--only=id1,id2] [--dedupe_against=../shared/data/dev] [--clone]
     synthdet-data shard --data_dir=../shared/data/dev,runs/wide --out=runs/shards [--num_shards=16] \
         [--direct_num_workers=2 --direct_running_mode=multi_processing]    # Beam options pass through ([beam] extra)
 """
@@ -14,10 +14,10 @@ import os
 from absl import app, flags, logging
 
 from synthdet_scripts import config_flag
-from synthdet_tf.data import assemble as assemble_lib
+from synthdet_tf.corpus import assemble as assemble_lib
 from synthdet_tf.data.discovery import discover_from_config
-from synthdet_tf.data.sample import write_sample_folder
-from synthdet_tf.data.sources import load_sources
+from synthdet_tf.corpus.sample import write_sample_folder
+from synthdet_tf.corpus.sources import load_sources
 from synthdet_tf.data.summary import format_summary, summarize
 
 DEFAULT_SOURCES = os.path.join(os.path.dirname(assemble_lib.__file__), "sources.toml")
@@ -69,7 +69,7 @@ def shard(config, beam_args):
     if not config.data.data_dir or not _OUT.value:
         raise app.UsageError("shard needs --data_dir and --out")
     try:
-        from synthdet_tf.data import shard_writer
+        from synthdet_tf.corpus import shard_writer
     except ImportError as e:
         raise app.UsageError(f"shard needs Apache Beam: pip install 'synthdet-tf[beam]' ({e})") from None
     d = config.data
