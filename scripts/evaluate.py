@@ -11,6 +11,8 @@ chosen on the validation split and stored with it (training workdirs).
 
 from absl import app, flags, logging
 
+from synthdet_scripts import _cli
+
 _MODEL = flags.DEFINE_string("model", None, "Workdir, .keras, SavedModel dir or .tflite.", required=True)
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "Labelled folder with real/ and fake/.", required=True)
 _SPLIT = flags.DEFINE_enum(
@@ -50,8 +52,7 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    _cli.run(main, __name__, verbosity=logging.INFO)
 
 
 if __name__ == "__main__":

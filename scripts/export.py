@@ -13,6 +13,8 @@ the Keras model on the test split.
 
 from absl import app, flags, logging
 
+from synthdet_scripts import _cli
+
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training run directory (config.json, best.keras).", required=True)
 _EXPORT_DIR = flags.DEFINE_string("export_dir", "exported", "Where exports go.")
 _NAME = flags.DEFINE_string("name", "synthdet", "Model name (TF Serving's model_name).")
@@ -46,8 +48,7 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    _cli.run(main, __name__, verbosity=logging.INFO)
 
 
 if __name__ == "__main__":
