@@ -8,7 +8,9 @@ Binds 127.0.0.1 unless --host says otherwise; sends nothing anywhere (Gradio's a
 
 import os
 
-from absl import app, flags, logging
+from absl import app, flags
+
+from synthdet_scripts import _cli
 
 _HOST = flags.DEFINE_string("host", "127.0.0.1", "Interface to bind (0.0.0.0 exposes the page to your network).")
 _PORT = flags.DEFINE_integer("port", 7860, "Port.")
@@ -38,8 +40,7 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.WARNING)
-    app.run(main)
+    _cli.run(main, __name__)
 
 
 if __name__ == "__main__":

@@ -11,9 +11,9 @@ import json
 import os
 import platform
 
-from absl import app, flags, logging
+from absl import app, flags
 
-from synthdet_scripts import config_flag
+from synthdet_scripts import _cli, config_flag
 
 _LIMIT = flags.DEFINE_integer("limit", 0, "Use only the first N images (0 = all).")
 _OUTPUT = flags.DEFINE_string("output", None, "Also write the rows as JSON here (never overwritten).")
@@ -135,8 +135,7 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.WARNING)
-    app.run(main)
+    _cli.run(main, __name__)
 
 
 if __name__ == "__main__":

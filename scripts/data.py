@@ -3,21 +3,26 @@
     synthdet-data inspect --data_dir=../shared/data/dev [--output=inspect.json]
     synthdet-data sample --out_dir=runs/sample_data    # a small folder from bundled images
     synthdet-data assemble --repos_dir=/path/to/clones --out=runs/wide \\
-        [--sources=synthdet_tf/data/sources.toml] [--only=id1,id2] [--dedupe_against=../shared/data/dev] [--clone]
-    synthdet-data shard --data_dir=../shared/data/dev,runs/wide --out=runs/shards [--num_shards=16] \
+        [--sources=synthdet_tf/corpus/sources.toml] [--only=id1,id2] [--dedupe_against=../shared/data/dev] [--clone]
+    synthdet-data shard --data_dir=../shared/data/dev,runs/wide --out=runs/shards [--num_shards=16] \\
         [--direct_num_workers=2 --direct_running_mode=multi_processing]    # Beam options pass through ([beam] extra)
+
+inspect: counts, formats, sizes and possible shortcuts of a folder (or several).
+sample: a tiny real/ fake/ folder for trying the tools offline.
+assemble: the wide corpus, from pinned commits of public repositories (sources.toml).
+shard: a folder as TFRecord shards that training reads instead of the files.
+`synthdet-data VERB --help` lists only that verb's flags.
 """
 
 import json
 import os
 
-from absl import app, flags, logging
+from absl import app, flags
 
-from synthdet_scripts import config_flag
-from synthdet_tf.data import assemble as assemble_lib
+from synthdet_scripts import _cli, config_flag
+from synthdet_tf.corpus import assemble as assemble_lib
+from synthdet_tf.corpus.sources import load_sources
 from synthdet_tf.data.discovery import discover_from_config
-from synthdet_tf.data.sample import write_sample_folder
-from synthdet_tf.data.sources import load_sources
 from synthdet_tf.data.summary import format_summary, summarize
 
 DEFAULT_SOURCES = os.path.join(os.path.dirname(assemble_lib.__file__), "sources.toml")
@@ -27,7 +32,7 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an existing --output
 _OUT_DIR = flags.DEFINE_string("out_dir", "runs/sample_data", "sample: where to write the folder.")
 _SOURCES = flags.DEFINE_string("sources", DEFAULT_SOURCES, "assemble: the sources file (TOML).")
 _REPOS_DIR = flags.DEFINE_string("repos_dir", None, "assemble: folder holding the clones (owner+name/repo, owner/name.git, ...).")
-_OUT = flags.DEFINE_string("out", None, "assemble: the corpus folder to write (replaced whole when assemble made it).")
+_OUT = flags.DEFINE_string("out", None, "assemble: the corpus folder to write (replaced whole when assemble made it); shard: the shard folder.")
 _ONLY = flags.DEFINE_list("only", [], "assemble: only these source ids.")
 _DEDUPE_AGAINST = flags.DEFINE_list("dedupe_against", [], "assemble: folders (real/ fake/) whose images must not be repeated, e.g. the dev set.")
 _CLONE = flags.DEFINE_bool("clone", False, "assemble: git clone / fetch each pinned commit into --repos_dir first (needs the network).")
@@ -35,7 +40,14 @@ _CLONE_URL = flags.DEFINE_string("clone_url", "https://github.com/{repository}.g
 _NUM_SHARDS = flags.DEFINE_integer("num_shards", 16, "shard: TFRecord files per split (fewer when a split is small).")
 _MAX_DISTANCE = flags.DEFINE_integer("max_distance", 1, "assemble: dHash Hamming distance up to which two images are near duplicates.")
 
-VERBS = ("inspect", "sample", "assemble", "shard")
+# The flags each verb reads (its --help lists them under the verb).
+VERB_FLAGS = {
+    "inspect": ("data_dir", "config", "output", "overwrite"),
+    "sample": ("out_dir",),
+    "assemble": ("repos_dir", "out", "sources", "only", "dedupe_against", "clone", "clone_url", "max_distance", "overwrite"),
+    "shard": ("data_dir", "config", "out", "num_shards", "overwrite"),
+}
+VERBS = tuple(VERB_FLAGS)
 
 
 def inspect(config):
@@ -69,7 +81,7 @@ def shard(config, beam_args):
     if not config.data.data_dir or not _OUT.value:
         raise app.UsageError("shard needs --data_dir and --out")
     try:
-        from synthdet_tf.data import shard_writer
+        from synthdet_tf.corpus import shard_writer
     except ImportError as e:
         raise app.UsageError(f"shard needs Apache Beam: pip install 'synthdet-tf[beam]' ({e})") from None
     d = config.data
@@ -96,12 +108,13 @@ def main(argv):
         except (ValueError, FileExistsError, assemble_lib.NothingUsableError) as e:
             raise app.UsageError(str(e)) from None
     else:
+        from synthdet_tf.corpus.sample import write_sample_folder  # matplotlib and scikit-learn: seconds to import
+
         print(f"Wrote {write_sample_folder(_OUT_DIR.value)}")
 
 
 def run():
-    logging.set_verbosity(logging.WARNING)
-    app.run(main, flags_parser=lambda argv: flags.FLAGS(argv, known_only=True))
+    _cli.run(main, __name__, verbs=VERB_FLAGS, known_only=True)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ import json
 import os
 import sys
 
-from absl import app, flags, logging
+from absl import app, flags
+
+from synthdet_scripts import _cli
 
 _MODEL = flags.DEFINE_string("model", None, "Workdir, .keras, SavedModel dir or .tflite (default: the shipped model).")
 _OUTPUT = flags.DEFINE_string("output", None, "Write results here: .jsonl or .csv (never overwritten unless --overwrite).")
@@ -91,8 +93,7 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.WARNING)
-    app.run(main)
+    _cli.run(main, __name__)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ processing-matched at the model's stored threshold; external.md/.json.
 
 from absl import app, flags, logging
 
+from synthdet_scripts import _cli
+
 _MODEL = flags.DEFINE_string("model", None, "Workdir, .keras, SavedModel dir or .tflite.", required=True)
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "Labelled folder with real/ and fake/ (optional with --external).")
 _EXTERNAL = flags.DEFINE_string("external", None, "External check folder (../shared/data/external/build.py makes it): "
@@ -69,8 +71,7 @@ def _report():
 
 
 def run():
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    _cli.run(main, __name__, verbosity=logging.INFO)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,8 @@ A fused detector (a local model and a whole-image SavedModel, issue 16):
 
 from absl import app, flags, logging
 
+from synthdet_scripts import _cli
+
 _WORKDIR = flags.DEFINE_string("workdir", None, "Training run directory (config.json, best.keras).", required=True)
 _EXPORT_DIR = flags.DEFINE_string("export_dir", "exported", "Where exports go.")
 _NAME = flags.DEFINE_string("name", "synthdet", "Model name (TF Serving's model_name).")
@@ -71,8 +73,7 @@ def _export_fused():
 
 
 def run():
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    _cli.run(main, __name__, verbosity=logging.INFO)
 
 
 if __name__ == "__main__":

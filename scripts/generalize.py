@@ -15,7 +15,7 @@ generalization.json in --workdir; finished folds are reused when run again.
 
 from absl import app, flags, logging
 
-from synthdet_scripts import config_flag
+from synthdet_scripts import _cli, config_flag
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Folder for the per-family runs and the table.")
 _MIN_IMAGES = flags.DEFINE_integer("min_images", 50, "Leave out only FAKE families with at least this many images.")
@@ -48,8 +48,7 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    _cli.run(main, __name__, verbosity=logging.INFO)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@
 
 from absl import app, flags, logging
 
-from synthdet_scripts import config_flag
+from synthdet_scripts import _cli, config_flag
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Folder for the runs and grid_results.csv.", required=True)
 _GRID = flags.DEFINE_string("grid", None, "key=v1,v2;key2=v3,v4 (dotted config paths).", required=True)
@@ -24,8 +24,7 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    _cli.run(main, __name__, verbosity=logging.INFO)
 
 
 if __name__ == "__main__":

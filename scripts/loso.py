@@ -9,7 +9,7 @@ Finished folds are reused when run again.
 
 from absl import app, flags, logging
 
-from synthdet_scripts import config_flag
+from synthdet_scripts import _cli, config_flag
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Folder for the per-source runs and the table.", required=True)
 _MIN_IMAGES = flags.DEFINE_integer("min_images", 100, "Leave out only FAKE sources with at least this many images.")
@@ -29,8 +29,7 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    _cli.run(main, __name__, verbosity=logging.INFO)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import sys
 
 from absl import app, flags, logging
 
+from synthdet_scripts import _cli
+
 _MODEL = flags.DEFINE_string("model", None, "SavedModel dir, .tflite, .keras or workdir; local or remote (default: the shipped model).")
 _OUTPUT = flags.DEFINE_string("output", None, "Output folder (local, gs://, ...).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace an earlier scan's files in --output.")
@@ -49,9 +51,8 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.INFO)
     # Flags absl does not know are Beam pipeline options (--runner, --project, ...).
-    app.run(main, flags_parser=lambda argv: flags.FLAGS(argv, known_only=True))
+    _cli.run(main, __name__, verbosity=logging.INFO, known_only=True)
 
 
 if __name__ == "__main__":

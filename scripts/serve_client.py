@@ -13,6 +13,8 @@ import json
 
 from absl import app, flags
 
+from synthdet_scripts import _cli
+
 _REST = flags.DEFINE_string("rest", None, "TF Serving REST address, e.g. http://localhost:8501.")
 _GRPC = flags.DEFINE_string("grpc", None, "TF Serving gRPC address, e.g. localhost:8500.")
 _MODEL = flags.DEFINE_string("model_name", "synthdet", "TF Serving model name.")
@@ -37,7 +39,7 @@ def main(argv):
 
 
 def run():
-    app.run(main)
+    _cli.run(main, __name__)
 
 
 if __name__ == "__main__":

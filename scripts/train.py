@@ -8,7 +8,7 @@ Started again with the same --workdir, a killed run resumes from its last backup
 
 from absl import app, flags, logging
 
-from synthdet_scripts import config_flag
+from synthdet_scripts import _cli, config_flag
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run directory (config, checkpoints, logs).", required=True)
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Train again in a workdir that holds a finished run.")
@@ -25,8 +25,7 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    _cli.run(main, __name__, verbosity=logging.INFO)
 
 
 if __name__ == "__main__":

@@ -125,6 +125,23 @@ def callbacks_for(config, workdir, val_ds, val_records, extra=(), per_source=Tru
     return cbs + list(extra)
 
 
+def _run_records(config, splits=None) -> tuple:
+    """(discovery, train records, val records) of one run: the config's split without held-out
+    sources (or the given `splits`), sampled as `config.data.balance` and the image caps say."""
+    d = config.data
+    if splits is None:
+        found = discover_from_config(d)
+        held = set(d.held_out_sources)
+        splits = (found, *([r for r in found.split(s) if r.source not in held] for s in ("train", "val")))
+    found, train, val = splits
+    if d.balance == "groups":
+        n = int(config.train.max_train_images) or len(train)
+        train_records = balanced_sample(train, n, float(d.group_power), seed=config.seed)
+    else:
+        train_records = subsample(train, config.train.max_train_images)
+    return found, train_records, subsample(val, config.train.max_val_images)
+
+
 def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_callbacks=(), splits=None) -> dict:
     """Trains `config` on `config.data.data_dir`; returns the final validation metrics.
 
@@ -140,17 +157,7 @@ def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_c
     keras.utils.set_random_seed(config.seed)
 
     d = config.data
-    if splits is None:
-        found = discover_from_config(d)
-        held = set(d.held_out_sources)
-        splits = (found, *([r for r in found.split(s) if r.source not in held] for s in ("train", "val")))
-    found = splits[0]
-    if d.balance == "groups":
-        n = int(config.train.max_train_images) or len(splits[1])
-        train_records = balanced_sample(splits[1], n, float(d.group_power), seed=config.seed)
-    else:
-        train_records = subsample(splits[1], config.train.max_train_images)
-    val_records = subsample(splits[2], config.train.max_val_images)
+    found, train_records, val_records = _run_records(config, splits)
 
     resolved = {
         "precision_policy": policy,

@@ -10,9 +10,9 @@ import subprocess
 
 import pytest
 
-from synthdet_tf.data import assemble, gitstore
+from synthdet_tf.corpus import assemble, gitstore
 from synthdet_tf.data.discovery import discover
-from synthdet_tf.data.sources import load_sources, parse_sources
+from synthdet_tf.corpus.sources import load_sources, parse_sources
 from tests.conftest import encode, random_rgb, smooth_rgb, write_folder
 
 LFS_POINTER = b"version https://git-lfs.github.com/spec/v1\noid sha256:" + b"0" * 64 + b"\nsize 123456\n"

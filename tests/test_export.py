@@ -248,7 +248,7 @@ def test_shipped_model_is_the_default_and_its_formats_agree(tmp_path):
     assert len(detector.backend.train_config()["data"]["held_out_sources"]) == 6  # never trained, selected or calibrated on
     total = layout.dir_bytes(os.path.join(SHIPPED, "synthdet")) + layout.dir_bytes(os.path.join(SHIPPED, "tflite"))
     assert total < 40e6
-    from synthdet_tf.data.sample import write_sample_folder
+    from synthdet_tf.corpus.sample import write_sample_folder
 
     folder = write_sample_folder(str(tmp_path / "sample"), with_bad_files=True)
     results = list(detector.detect([folder]))

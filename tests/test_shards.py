@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from synthdet_tf.data import shard_writer
+from synthdet_tf.corpus import shard_writer
 from synthdet_tf.data.discovery import discover
 from synthdet_tf.data.pipeline import make_dataset
 from tests.conftest import bad_cases, write_folder

@@ -83,7 +83,7 @@ def photo_folder(out_dir: str, width: int, height: int, n: int) -> list[str]:
     """n JPEGs (q90) of width x height made from scikit-learn's bundled photos, with sensor-like noise."""
     from PIL import Image
 
-    from synthdet_tf.data.sample import bundled_photos
+    from synthdet_tf.corpus.sample import bundled_photos
 
     os.makedirs(out_dir, exist_ok=True)
     sources = [p for _, p in bundled_photos()]

@@ -21,7 +21,6 @@ Each file gets:
   logged with the reason and returned in `Discovery.skipped`.
 """
 
-import collections
 import concurrent.futures
 import csv
 import dataclasses
@@ -32,56 +31,11 @@ import os
 from tqdm.auto import tqdm
 
 from synthdet_tf.data.families import family_of
-from synthdet_tf.data.pillow_io import DEFAULT_MAX_PIXELS, BadImageError, ImageInfo, probe
+from synthdet_tf.data.pillow_io import DEFAULT_MAX_PIXELS, BadImageError, probe
+from synthdet_tf.data.records import FAKE, LABEL_NAMES, REAL, SPLITS, Discovery, ManifestCheck, Record, Skipped  # noqa: F401  (re-exported)
 
-REAL, FAKE = 0, 1
-LABEL_NAMES = ("REAL", "FAKE")
-SPLITS = ("train", "val", "test")
 SOURCE_FROM = ("auto", "manifest", "prefix", "folder")
 MANIFEST_NAME = "MANIFEST.csv"
-
-
-@dataclasses.dataclass(frozen=True)
-class Record:
-    relpath: str  # posix, relative to the data dir, e.g. "fake/sg3__seed1.png"
-    path: str
-    label: int
-    source: str
-    split: str
-    info: ImageInfo
-    family: str = ""  # generator family ("real" for REAL files)
-    content: str = ""  # content tag (face, people, scene, art, text, mixed) when the manifest has one
-
-
-@dataclasses.dataclass(frozen=True)
-class Skipped:
-    relpath: str
-    reason: str
-
-
-@dataclasses.dataclass(frozen=True)
-class ManifestCheck:
-    rows: int
-    matched: int
-    missing_on_disk: tuple
-    not_in_manifest: int
-
-
-@dataclasses.dataclass
-class Discovery:
-    root: str
-    records: list
-    skipped: list
-    manifest: ManifestCheck | None
-
-    def split(self, name: str) -> list:
-        if name not in SPLITS:
-            raise ValueError(f"Unknown split {name!r}; choose one of {SPLITS}")
-        return [r for r in self.records if r.split == name]
-
-    def skip_reasons(self) -> collections.Counter:
-        """Skips counted by reason kind (the text before any ':' or '(')."""
-        return collections.Counter(s.reason.split(":")[0].split(" (")[0] for s in self.skipped)
 
 
 def split_of(relpath: str, fractions=(0.8, 0.1, 0.1), salt: str = "") -> str:
@@ -244,20 +198,44 @@ def _discover_root(
         raise ValueError(f"Unknown source_from {source_from!r}; choose one of {SOURCE_FROM}")
     split_of("", fractions)  # validates fractions before any file work
     root = os.path.abspath(data_dir)
-    class_dirs = _class_dirs(root)
     manifest = read_manifest(root)
+    candidates = [(rel, label) for label, d in sorted(_class_dirs(root).items()) for rel in _walk_files(root, d)]
+    todo, skipped = _check_labels(candidates, manifest)
+    results = _probe_all(root, [rel for rel, _, _ in todo], max_pixels=max_pixels, verify=verify, workers=workers, progress=progress)
 
-    candidates = [(rel, label) for label, d in sorted(class_dirs.items()) for rel in _walk_files(root, d)]
-    skipped, todo = [], []
+    records = []
+    for (rel, label, row), result in zip(todo, results):
+        if isinstance(result, Skipped):
+            skipped.append(result)
+            continue
+        source = _resolve_source(rel, row, source_from)
+        records.append(Record(
+            relpath=rel, path=os.path.join(root, rel), label=label, source=source,
+            split=split_of(rel, fractions, salt), info=result,
+            family="real" if label == REAL else (row and row.family) or source,
+            content=(row and row.content) or ""))
+    for s in skipped:
+        logging.warning("Skipping %s: %s", s.relpath, s.reason)
+    manifest_check = _check_manifest(manifest, candidates)
+    logging.info("Discovered %d usable images in %s; skipped %d", len(records), root, len(skipped))
+    return Discovery(root=root, records=records, skipped=skipped, manifest=manifest_check)
+
+
+def _check_labels(candidates, manifest) -> tuple[list, list]:
+    """([(relpath, label, manifest row)] to probe, [Skipped]): files whose manifest label contradicts their folder are skipped."""
+    todo, skipped = [], []
     for rel, label in candidates:
         row = manifest.get(rel) if manifest else None
         if row and row.label is not None and row.label != label:
             skipped.append(Skipped(rel, f"label mismatch: MANIFEST.csv says {LABEL_NAMES[row.label]}, folder says {LABEL_NAMES[label]}"))
         else:
             todo.append((rel, label, row))
+    return todo, skipped
 
-    def check(item):
-        rel, _, _ = item
+
+def _probe_all(root: str, relpaths: list, *, max_pixels, verify, workers, progress) -> list:
+    """An ImageInfo or a Skipped for each relpath, in order."""
+    def check(rel):
         try:
             return probe(os.path.join(root, rel), max_pixels=max_pixels, verify=verify)
         except BadImageError as e:
@@ -267,42 +245,19 @@ def _discover_root(
 
     # Pillow releases the GIL while decoding, so threads use every core.
     with concurrent.futures.ThreadPoolExecutor(workers or 2 * (os.cpu_count() or 1)) as pool:
-        results = list(tqdm(pool.map(check, todo), total=len(todo), desc="checking images", disable=not progress, unit="img"))
+        return list(tqdm(pool.map(check, relpaths), total=len(relpaths), desc="checking images", disable=not progress, unit="img"))
 
-    records = []
-    for (rel, label, row), result in zip(todo, results):
-        if isinstance(result, Skipped):
-            skipped.append(result)
-            continue
-        records.append(
-            Record(
-                relpath=rel,
-                path=os.path.join(root, rel),
-                label=label,
-                source=(source := _resolve_source(rel, row, source_from)),
-                split=split_of(rel, fractions, salt),
-                info=result,
-                family="real" if label == REAL else (row and row.family) or source,
-                content=(row and row.content) or "",
-            )
-        )
-    for s in skipped:
-        logging.warning("Skipping %s: %s", s.relpath, s.reason)
 
-    manifest_check = None
-    if manifest is not None:
-        on_disk = {rel for rel, _ in candidates}
-        missing = tuple(sorted(set(manifest) - on_disk))
-        manifest_check = ManifestCheck(
-            rows=len(manifest),
-            matched=len(on_disk & set(manifest)),
-            missing_on_disk=missing,
-            not_in_manifest=len(on_disk - set(manifest)),
-        )
-        if missing:
-            logging.warning("%d files listed in MANIFEST.csv are not on disk (first: %s)", len(missing), missing[0])
-    logging.info("Discovered %d usable images in %s; skipped %d", len(records), root, len(skipped))
-    return Discovery(root=root, records=records, skipped=skipped, manifest=manifest_check)
+def _check_manifest(manifest, candidates) -> ManifestCheck | None:
+    """How MANIFEST.csv and the files on disk agree (None without a manifest)."""
+    if manifest is None:
+        return None
+    on_disk = {rel for rel, _ in candidates}
+    missing = tuple(sorted(set(manifest) - on_disk))
+    if missing:
+        logging.warning("%d files listed in MANIFEST.csv are not on disk (first: %s)", len(missing), missing[0])
+    return ManifestCheck(rows=len(manifest), matched=len(on_disk & set(manifest)), missing_on_disk=missing,
+                         not_in_manifest=len(on_disk - set(manifest)))
 
 
 def subsample(records: list, n: int, salt: str = "subsample") -> list:

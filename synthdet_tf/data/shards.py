@@ -17,7 +17,7 @@ import os
 
 import tensorflow as tf
 
-from synthdet_tf.data.discovery import Discovery, Record
+from synthdet_tf.data.records import Discovery, Record
 from synthdet_tf.data.pillow_io import ImageInfo
 
 SHARDS_FILE = "SHARDS.json"

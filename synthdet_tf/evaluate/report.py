@@ -243,21 +243,7 @@ def format_markdown(r) -> str:
                   "REAL files form the family `real`. Each fake family's AUC is against every REAL image.", ""]
         lines += _group_table(r["per_family"], "family")
     if "robustness" in r:
-        lines += [
-            "",
-            "## Robustness",
-            "",
-            "The same test images, each perturbed before the model's input policy, both classes alike; threshold unchanged.",
-            "",
-            "| perturbation | accuracy | balanced acc. | REAL recall | FAKE recall | AUC | AP | TPR@5%FPR |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        clean = _headline(a)
-        for row in [{"label": "none (clean)", **clean}] + r["robustness"]:
-            lines.append(
-                f"| {row['label']} | {_f(row['accuracy'])} | {_f(row['balanced_accuracy'])} | {_f(row['real_recall'])} | {_f(row['fake_recall'])} | "
-                f"{_f(row['roc_auc'])} | {_f(row['average_precision'])} | {_f(row['tpr_at_5pct_fpr'])} |"
-            )
+        lines += _robustness_lines(a, r["robustness"])
     if "audit" in r:
         au = r["audit"]
         lines += [
@@ -271,3 +257,21 @@ def format_markdown(r) -> str:
         ]
     lines += ["", "## Pictures", ""] + [f"![{k}]({v})" for k, v in r["plots"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _robustness_lines(clean_metrics, rows) -> list:
+    lines = [
+        "",
+        "## Robustness",
+        "",
+        "The same test images, each perturbed before the model's input policy, both classes alike; threshold unchanged.",
+        "",
+        "| perturbation | accuracy | balanced acc. | REAL recall | FAKE recall | AUC | AP | TPR@5%FPR |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in [{"label": "none (clean)", **_headline(clean_metrics)}] + rows:
+        lines.append(
+            f"| {row['label']} | {_f(row['accuracy'])} | {_f(row['balanced_accuracy'])} | {_f(row['real_recall'])} | {_f(row['fake_recall'])} | "
+            f"{_f(row['roc_auc'])} | {_f(row['average_precision'])} | {_f(row['tpr_at_5pct_fpr'])} |"
+        )
+    return lines

@@ -65,7 +65,7 @@ def warmup_images(size: int) -> list[bytes]:
     """Two small JPEGs of photographs that ship with scikit-learn, for TF Serving's warmup."""
     from PIL import Image
 
-    from synthdet_tf.data.sample import bundled_photos
+    from synthdet_tf.corpus.sample import bundled_photos
 
     out = []
     for _, path in list(bundled_photos())[1:3]:

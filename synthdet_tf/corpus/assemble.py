@@ -1,6 +1,6 @@
 """Build a real/ fake/ corpus from pinned commits of public repositories.
 
-    synthdet-data assemble --sources=synthdet_tf/data/sources.toml --repos_dir=/work/.mirror \\
+    synthdet-data assemble --sources=synthdet_tf/corpus/sources.toml --repos_dir=/work/.mirror \\
         --out=runs/wide --dedupe_against=../shared/data/dev
 
 Every file is taken byte for byte from the git object store at the source's
@@ -27,7 +27,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 from wcmatch import glob as wcglob
 
-from synthdet_tf.data import dedupe, gitstore
+from synthdet_tf.corpus import dedupe, gitstore
 from synthdet_tf.data.pillow_io import BadImageError, probe
 
 MANIFEST_FIELDS = ("relpath", "label", "source", "repository", "commit", "path", "blob", "sha256",

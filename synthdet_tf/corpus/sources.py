@@ -1,6 +1,6 @@
 """The sources file: which files of which public repositories, at which commit, make a corpus.
 
-One `[[source]]` table per source (see `synthdet_tf/data/sources.toml`, the
+One `[[source]]` table per source (see `synthdet_tf/corpus/sources.toml`, the
 wide corpus this project trains on); a `[defaults]` table gives the filters a
 row leaves out. Loading checks every row, so a typo fails before any git work.
 """
