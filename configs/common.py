@@ -14,37 +14,7 @@ def get_config() -> ml_collections.ConfigDict:
     config = ml_collections.ConfigDict()
     config.seed = 0
 
-    config.data = ml_collections.ConfigDict()
-    config.data.data_dir = ""
-    # Discovery: how files become labelled, checked, split records.
-    config.data.fractions = (0.8, 0.1, 0.1)  # train / val / test, by a hash of each relative path
-    config.data.split_salt = ""  # change to draw a different (still deterministic) split
-    config.data.source_from = "auto"  # auto | manifest | prefix | folder
-    config.data.max_pixels = 64_000_000  # larger images are skipped before decoding
-    config.data.verify = True  # fully decode every file at discovery (catches truncation)
-    # Whole sources no run trains or selects on (the generalization benchmark scores them apart).
-    config.data.held_out_sources = ()
-    # Sources whose images are faces when their manifest has no content tag (for the face checks).
-    config.data.face_sources = ()
-    # Input policy: resize | center_crop | random_crop | resize_shorter_then_crop
-    config.data.policy = "resize"
-    config.data.image_size = 224
-    config.data.crops = 1  # native crops scored and pooled per image at inference (crop models)
-    config.data.min_side = 0  # leave out images with a smaller side (crop models: no padded thumbnails)
-    config.data.batch_size = 32
-    config.data.balance = "class_weight"  # none | resample | class_weight | groups
-    config.data.group_power = 0.5  # balance=groups: a group's share ~ its file count ** this (0 = all alike)
-    config.data.cache = "auto"  # auto | memory | none
-    config.data.cache_max_bytes = 2 * 1024**3
-    config.data.shuffle_buffer = 10_000
-
-    # Augmentation, each with its own probability; applied alike to both classes.
-    config.data.augment = ml_collections.ConfigDict()
-    config.data.augment.hflip = 0.5
-    config.data.augment.rescale = ml_collections.ConfigDict({"p": 0.1, "scale": (0.5, 0.9)})
-    config.data.augment.blur = ml_collections.ConfigDict({"p": 0.1, "sigma": (0.1, 3.0)})
-    config.data.augment.jpeg = ml_collections.ConfigDict({"p": 0.1, "quality": (30, 100)})
-    config.data.augment.webp = ml_collections.ConfigDict({"p": 0.0, "quality": (30, 100)})
+    config.data = data_config()
 
     config.model = ml_collections.ConfigDict()
     config.model.backbone = "resnet50"  # tiny | resnet18 | resnet34 | resnet50 | efficientnet_lite0
@@ -71,3 +41,39 @@ def get_config() -> ml_collections.ConfigDict:
     config.precision = "auto"  # auto | float32 | mixed_float16 | mixed_bfloat16 (see synthdet_tf/precision.py)
     config.distribution = "auto"  # auto | none | mirrored | multi_worker (TF_CONFIG)
     return config
+
+
+def data_config() -> ml_collections.ConfigDict:
+    """`config.data`: where the images are, how they are split, read, balanced and augmented."""
+    data = ml_collections.ConfigDict()
+    data.data_dir = ""
+    # Discovery: how files become labelled, checked, split records.
+    data.fractions = (0.8, 0.1, 0.1)  # train / val / test, by a hash of each relative path
+    data.split_salt = ""  # change to draw a different (still deterministic) split
+    data.source_from = "auto"  # auto | manifest | prefix | folder
+    data.max_pixels = 64_000_000  # larger images are skipped before decoding
+    data.verify = True  # fully decode every file at discovery (catches truncation)
+    # Whole sources no run trains or selects on (the generalization benchmark scores them apart).
+    data.held_out_sources = ()
+    # Sources whose images are faces when their manifest has no content tag (for the face checks).
+    data.face_sources = ()
+    # Input policy: resize | center_crop | random_crop | resize_shorter_then_crop
+    data.policy = "resize"
+    data.image_size = 224
+    data.crops = 1  # native crops scored and pooled per image at inference (crop models)
+    data.min_side = 0  # leave out images with a smaller side (crop models: no padded thumbnails)
+    data.batch_size = 32
+    data.balance = "class_weight"  # none | resample | class_weight | groups
+    data.group_power = 0.5  # balance=groups: a group's share ~ its file count ** this (0 = all alike)
+    data.cache = "auto"  # auto | memory | none
+    data.cache_max_bytes = 2 * 1024**3
+    data.shuffle_buffer = 10_000
+
+    # Augmentation, each with its own probability; applied alike to both classes.
+    data.augment = ml_collections.ConfigDict()
+    data.augment.hflip = 0.5
+    data.augment.rescale = ml_collections.ConfigDict({"p": 0.1, "scale": (0.5, 0.9)})
+    data.augment.blur = ml_collections.ConfigDict({"p": 0.1, "sigma": (0.1, 3.0)})
+    data.augment.jpeg = ml_collections.ConfigDict({"p": 0.1, "quality": (30, 100)})
+    data.augment.webp = ml_collections.ConfigDict({"p": 0.0, "quality": (30, 100)})
+    return data

@@ -11,6 +11,8 @@ alone and each fusion. Writes fusion.json and fusion.md to --output_dir.
 
 from absl import app, flags, logging
 
+from synthdet_scripts import _cli
+
 _WHOLE = flags.DEFINE_string("whole", None, "The whole-image model (any format).", required=True)
 _LOCAL = flags.DEFINE_string("local", None, "The local-evidence model (training workdir or export).", required=True)
 _DATA_DIR = flags.DEFINE_string("data_dir", None, "The training folders (their validation and test splits are used).", required=True)
@@ -30,8 +32,7 @@ def main(argv):
 
 
 def run():
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    _cli.run(main, __name__, verbosity=logging.INFO)
 
 
 if __name__ == "__main__":

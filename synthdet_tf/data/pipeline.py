@@ -156,6 +156,28 @@ def _class_stream(records, cfg, training, seed, stage, perturb=None):
     return ds
 
 
+def _augmented(ds, cfg, seed):
+    """Training's random steps per element: [the whole-image chain], the native crop, augmentation."""
+    needs_policy = not is_deterministic(cfg.policy, True)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    process = cfg.get("process")  # the whole-image chain before a native crop (augment.process_whole)
+    if process is not None and not needs_policy:
+        raise ValueError(f"data.process works before a random native crop; policy {cfg.policy!r} has none")
+
+    def train_map(element, s):
+        image, label = element
+        if process is None:  # two draws, as before the chain existed, so older runs repeat exactly
+            crop_seed, aug_seed = tf.unstack(tf.random.experimental.stateless_split(s, 2))
+        else:
+            crop_seed, aug_seed, process_seed = tf.unstack(tf.random.experimental.stateless_split(s, 3))
+            image = process_whole(image, process_seed, process, cfg.image_size)
+        if needs_policy:
+            image = preprocess.apply_policy(image, cfg.policy, cfg.image_size, training=True, seed=crop_seed)
+        return augment(image, aug_seed, cfg.augment), label
+
+    return tf.data.Dataset.zip((ds, seeds)).map(train_map, num_parallel_calls=AUTOTUNE)
+
+
 def make_dataset(
     records,
     cfg,
@@ -196,24 +218,8 @@ def make_dataset(
         n = len(records)
         ds = ds.take(n).apply(tf.data.experimental.assert_cardinality(n))
 
-    needs_policy = not is_deterministic(cfg.policy, training)
     if training:
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-
-        process = cfg.get("process")  # the whole-image chain before a native crop (augment.process_whole)
-        if process is not None and not needs_policy:
-            raise ValueError(f"data.process works before a random native crop; policy {cfg.policy!r} has none")
-
-        def train_map(element, s):
-            image, label = element
-            crop_seed, aug_seed, process_seed = tf.unstack(tf.random.experimental.stateless_split(s, 3))
-            if process is not None:
-                image = process_whole(image, process_seed, process, cfg.image_size)
-            if needs_policy:
-                image = preprocess.apply_policy(image, cfg.policy, cfg.image_size, training=True, seed=crop_seed)
-            return augment(image, aug_seed, cfg.augment), label
-
-        ds = tf.data.Dataset.zip((ds, seeds)).map(train_map, num_parallel_calls=AUTOTUNE)
+        ds = _augmented(ds, cfg, seed)
     if drop_remainder and len(records) < batch_size:
         raise ValueError(f"{len(records)} images make no full batch of {batch_size}")
     ds = ds.batch(batch_size, drop_remainder=drop_remainder)

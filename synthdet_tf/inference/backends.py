@@ -161,7 +161,7 @@ def load_backend(path: str, **kwargs) -> Backend:
     if path.endswith(".json"):
         from synthdet_tf.inference.fused import FusedBackend
 
-        return FusedBackend(path, **kwargs)
+        return FusedBackend(path, load_backend, **kwargs)
     if is_saved_model(path):
         if os.path.exists(os.path.join(path, "assets", "fusion.json")):
             from synthdet_tf.inference.fused import FusedSavedModelBackend

@@ -45,15 +45,14 @@ class FusedBackend:
     kind = "fused"
     scores_files = True
 
-    def __init__(self, path: str, **member_kwargs):
-        from synthdet_tf.inference.backends import load_backend
-
+    def __init__(self, path: str, load, **member_kwargs):
+        """`load`: path -> member backend (`backends.load_backend`, passed in to keep imports one-way)."""
         self.path = path
         with open(path) as f:
             doc = json.load(f)
         folder = os.path.dirname(os.path.abspath(path))
-        self.whole = load_backend(os.path.join(folder, doc["whole"]), **member_kwargs)
-        self.local = load_backend(os.path.join(folder, doc["local"]), **member_kwargs)
+        self.whole = load(os.path.join(folder, doc["whole"]), **member_kwargs)
+        self.local = load(os.path.join(folder, doc["local"]), **member_kwargs)
         self.params, self.calibration = doc["fusion"], doc["calibration"]
         self.spec = self.whole.spec  # what the heatmap and the page show
 
