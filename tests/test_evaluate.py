@@ -180,7 +180,7 @@ def test_audit_detects_a_planted_format_shortcut(tmp_path):
             Image.fromarray(pixels).save(path, fmt, **({"quality": 90} if fmt == "JPEG" else {}))
     config = get_config()
     config.data.data_dir = str(tmp_path / "data")
-    config.train.update(epochs=4, lr=3e-3, max_train_images=0, max_val_images=0, verbose=0, per_source_val=False)
+    config.train.update(epochs=6, lr=3e-3, max_train_images=0, max_val_images=0, verbose=0, per_source_val=False)
     for aug in ("rescale", "blur", "jpeg"):
         config.data.augment[aug].p = 0.0
     train_and_evaluate(config, str(tmp_path / "run"))
