@@ -5,6 +5,7 @@
     synthdet-benchmark infer --workdir=runs/lite0 --export_dir=runs/export [--data_dir=../shared/data/dev]
     synthdet-benchmark scan --data_dir=../shared/data/dev --limit=2000 [--model=exported/synthdet/2]   # [beam] extra
     synthdet-benchmark shards --data_dir=../shared/data/dev --shards=runs/shards_dev                   # shard it first
+    synthdet-benchmark detect --data_dir=runs/external --compare=v2=exported/synthdet/2,v3=exported/synthdet/3
 """
 
 import json
@@ -30,7 +31,8 @@ _MODEL = flags.DEFINE_string("model", None, "scan: the model (default: the shipp
 _SHARDS = flags.DEFINE_string("shards", None, "shards: the folder synthdet-data shard wrote from --data_dir.")
 _SCAN_WORKERS = flags.DEFINE_integer("scan_workers", 2, "scan: DirectRunner worker processes.")
 
-VERBS = ("pipeline", "train", "infer", "scan", "shards")
+_COMPARE = flags.DEFINE_list("compare", None, "detect: name=model pairs; the first is the baseline of the ratios.")
+VERBS = ("pipeline", "train", "infer", "scan", "shards", "detect")
 
 
 def scan(config):
@@ -121,13 +123,33 @@ def infer(config):
     return {"formats": rows, "detect": detect}
 
 
+def detect(config):
+    """synthdet-detect's time per image on one folder, per model, as ratios against the first."""
+    from synthdet_tf.benchmarks import infer as bench
+    from synthdet_tf.detector import expand_paths
+
+    if not (_COMPARE.value and config.data.data_dir):
+        raise app.UsageError("detect needs --compare=name=model,... and --data_dir")
+    files, _ = expand_paths([config.data.data_dir])
+    files = files[: _LIMIT.value] if _LIMIT.value else files
+    models = dict(item.split("=", 1) for item in _COMPARE.value)
+    rows = bench.detect_rows(models, {os.path.basename(os.path.normpath(config.data.data_dir)): files})
+    base = rows[0]["ms_per_image"]
+    print(f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()}; {len(files)} images\n")
+    print("| model | ms per image | vs " + rows[0]["model"] + " |\n|---|---:|---:|")
+    for r in rows:
+        print(f"| {r['model']} | {r['ms_per_image']:.1f} | {r['ms_per_image'] / base:.2f}x |")
+    return rows
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] not in VERBS:
         raise app.UsageError(f"usage: synthdet-benchmark {{{'|'.join(VERBS)}}} [flags]")
     if _OUTPUT.value and os.path.exists(_OUTPUT.value):
         raise app.UsageError(f"{_OUTPUT.value} exists; choose another --output")
     verbs = {"pipeline": lambda: pipeline(config_flag.config()), "train": train, "infer": lambda: infer(config_flag.config()),
-             "scan": lambda: scan(config_flag.config()), "shards": lambda: shards(config_flag.config())}
+             "scan": lambda: scan(config_flag.config()), "shards": lambda: shards(config_flag.config()),
+             "detect": lambda: detect(config_flag.config())}
     rows = verbs[argv[1]]()
     if _OUTPUT.value:
         with open(_OUTPUT.value, "w") as f:
