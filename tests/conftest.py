@@ -29,6 +29,17 @@ def encode(array_or_image, fmt, **kwargs) -> bytes:
     return buf.getvalue()
 
 
+def noisy_real_smooth_fake(folder, n: int, sides: tuple, noise: float) -> None:
+    """n noisy JPEG REAL and n smooth PNG FAKE images, sides drawn from [low, high), under folder/real and folder/fake."""
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        h, w = int(rng.integers(*sides)), int(rng.integers(*sides))
+        noisy = np.clip(smooth_rgb(h, w, seed=i).astype(int) + rng.normal(0, noise, (h, w, 3)), 0, 255).astype(np.uint8)
+        for rel, data in ((f"real/r{i:03d}.jpg", encode(noisy, "JPEG", quality=85)), (f"fake/f{i:03d}.png", encode(smooth_rgb(h, w, seed=500 + i), "PNG"))):
+            (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+            (folder / rel).write_bytes(data)
+
+
 def good_cases(seed=0) -> dict:
     """name -> encoded bytes, one per format and odd colour mode synthdet must read."""
     rgb = Image.fromarray(smooth_rgb(seed=seed))

@@ -15,7 +15,7 @@ from synthdet_tf.inference.views import crop_boxes
 from synthdet_tf.evaluate.predict import predict_logits
 from synthdet_tf.export import exporter, layout, saved_model, tflite, warmup
 from synthdet_tf.inference.backends import KerasBackend, load_backend
-from tests.conftest import encode, smooth_rgb
+from tests.conftest import encode, noisy_real_smooth_fake, smooth_rgb
 from tests.test_scripts import run_script
 
 FORMATS = list(exporter.FORMATS)
@@ -28,13 +28,7 @@ def trained(tmp_path_factory):
     from synthdet_tf.train import train_and_evaluate
 
     root = tmp_path_factory.mktemp("export")
-    rng = np.random.default_rng(0)
-    for i in range(150):
-        h, w = int(rng.integers(24, 64)), int(rng.integers(24, 64))
-        noisy = np.clip(smooth_rgb(h, w, seed=i).astype(int) + rng.normal(0, 25, (h, w, 3)), 0, 255).astype(np.uint8)
-        for rel, data in ((f"real/r{i:03d}.jpg", encode(noisy, "JPEG", quality=85)), (f"fake/f{i:03d}.png", encode(smooth_rgb(h, w, seed=500 + i), "PNG"))):
-            (root / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / "data" / rel).write_bytes(data)
+    noisy_real_smooth_fake(root / "data", 150, (24, 64), noise=25)
     config = get_config()
     config.data.data_dir = str(root / "data")
     config.train.update(epochs=2, max_train_images=0, max_val_images=0, verbose=0, lr=3e-3)

@@ -109,16 +109,10 @@ def crop_run(tmp_path_factory):
     """A tiny local model trained briefly on native 32 px crops of 48-96 px images (noisy JPEG REAL, smooth PNG FAKE)."""
     from synthdet_configs.local import get_config
     from synthdet_tf.train import train_and_evaluate
-    from tests.conftest import encode
+    from tests.conftest import noisy_real_smooth_fake
 
     root = tmp_path_factory.mktemp("local")
-    rng = np.random.default_rng(0)
-    for i in range(130):
-        h, w = int(rng.integers(48, 97)), int(rng.integers(48, 97))
-        noisy = np.clip(smooth_rgb(h, w, seed=i).astype(int) + rng.normal(0, 20, (h, w, 3)), 0, 255).astype(np.uint8)
-        for rel, data in ((f"real/r{i:03d}.jpg", encode(noisy, "JPEG", quality=85)), (f"fake/f{i:03d}.png", encode(smooth_rgb(h, w, seed=500 + i), "PNG"))):
-            (root / "data" / rel).parent.mkdir(parents=True, exist_ok=True)
-            (root / "data" / rel).write_bytes(data)
+    noisy_real_smooth_fake(root / "data", 130, (48, 97), noise=20)
     config = get_config()
     config.data.update(data_dir=str(root / "data"), image_size=32, min_side=32, window=64, crops=4, batch_size=16,
                        held_out_sources=(), face_sources=())

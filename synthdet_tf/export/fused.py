@@ -4,10 +4,13 @@
         --fusion=runs/v3/fuse_npr_s0/fusion.json --fusion_rule=standardized_mean \\
         --export_dir=exported --name=synthdet --version=3 --formats=saved_model,tflite_int8 --whole_tflite=exported/tflite/synthdet_v2_int8.tflite
 
-Writes
-- `<export_dir>/<name>/<version>/`: one SavedModel, both streams and the fusion
+Writes (per `--formats`)
+- `saved_model_pair`: `<export_dir>/<name>_local/<version>/` (the local model's
+  SavedModel) and `<export_dir>/<name>_v<version>_fused.json`, which pairs it
+  with the whole-image SavedModel: `synthdet-detect --model=<that json>`;
+- `saved_model`: `<export_dir>/<name>/<version>/`, one SavedModel, both streams and the fusion
   in the graph (synthdet_tf/export/fused_saved_model.py), for TF Serving;
-- `<export_dir>/tflite/<name>_v<version>_local_<variant>.tflite` (+ sidecar with
+- a TFLite variant: `<export_dir>/tflite/<name>_local_v<version>_<variant>.tflite` (+ sidecar with
   the crop tiling) and `<name>_v<version>_fused_<variant>.json`, which names
   that file, the whole-image TFLite file and the fusion, for phones: the app
   runs both files and combines their logits as the JSON says.
@@ -37,13 +40,15 @@ def export_fused(local_workdir, whole_saved_model, fusion_path, rule, export_dir
                  formats=("saved_model",), whole_tflite=None, overwrite=False, data_dir=None) -> dict:
     params, calibration = read_fusion(fusion_path, rule)
     written = {}
+    if "saved_model_pair" in formats:
+        written["saved_model_pair"] = _pair(local_workdir, whole_saved_model, params, calibration, export_dir, name, version, overwrite)
     if "saved_model" in formats:
         target = layout.version_dir(export_dir, name, version)
         layout.check_free(target, overwrite)
         model, config = float32_model(local_workdir)
         written["saved_model"] = fused_saved_model.save(whole_saved_model, model, exporter.spec_of(config), config, params,
                                                         calibration, target, overwrite=overwrite)
-    variants = [f for f in formats if f != "saved_model"]
+    variants = [f for f in formats if f not in ("saved_model", "saved_model_pair")]
     if variants:
         if not whole_tflite:
             raise ValueError("A fused TFLite pair needs --whole_tflite (the whole-image model's .tflite file)")
@@ -56,3 +61,14 @@ def export_fused(local_workdir, whole_saved_model, fusion_path, rule, export_dir
             written[variant] = {"path": path, "local": info["path"], "whole": whole_tflite,
                                 "bytes": info["bytes"] + os.path.getsize(whole_tflite)}
     return written
+
+
+def _pair(local_workdir, whole_saved_model, params, calibration, export_dir, name, version, overwrite) -> dict:
+    """The local model's own SavedModel plus `<name>_v<version>_fused.json` pairing it with the whole-image
+    SavedModel already in `export_dir`: the fused detector without a second copy of the whole-image weights."""
+    path = os.path.join(export_dir, f"{name}_v{int(version)}_fused.json")
+    layout.check_free(path, overwrite)
+    local = exporter.export(local_workdir, export_dir, name=f"{name}_local", version=version, formats=["saved_model"],
+                            overwrite=overwrite)["saved_model"]
+    fused.write(path, whole_saved_model, local["path"], params, calibration)
+    return {"path": path, "local": local["path"], "whole": whole_saved_model, "bytes": local["bytes"]}
