@@ -186,7 +186,7 @@ def test_fused_detector_is_the_same_in_every_format(crop_run, tmp_path):
     cal = {"threshold": 0.45, "temperature": 1.0, "method": "test", "chosen_on": "val"}
     (tmp_path / "fusion.json").write_text(json.dumps({"rows": {"fused_test": {"params": params, "calibration": cal}}}))
     written = export_fused(str(crop_run / "run"), whole["saved_model"]["path"], str(tmp_path / "fusion.json"), "test",
-                           str(tmp_path / "exp"), name="f", version=3, formats=["saved_model", "tflite_float32"],
+                           str(tmp_path / "exp"), name="f", version=3, formats=["saved_model", "saved_model_pair", "tflite_float32"],
                            whole_tflite=whole["tflite_float32"]["path"])
     small = tmp_path / "small.png"  # below the 32 px crop: no local evidence, the neutral value stands in
     small.write_bytes(encode(smooth_rgb(20, 60, seed=9), "PNG"))
@@ -197,7 +197,8 @@ def test_fused_detector_is_the_same_in_every_format(crop_run, tmp_path):
     z_local, has_crop = fused.member_logits(KerasBackend(str(crop_run / "run")), contents)
     assert has_crop.tolist() == [True] * 6 + [False]
     expected = fused.fuse(params, z_whole, z_local, has_crop)
-    for path, tol in ((written["saved_model"]["path"], 1e-4), (written["tflite_float32"]["path"], 1e-3)):
+    for path, tol in ((written["saved_model"]["path"], 1e-4), (written["saved_model_pair"]["path"], 1e-4),
+                      (written["tflite_float32"]["path"], 1e-3)):
         detector = Detector.load(path)
         results = list(detector.detect(files))
         np.testing.assert_allclose([r.logit for r in results], expected, atol=tol)
