@@ -79,13 +79,23 @@ def matched_bytes(contents: bytes, long_side: int = MATCHED_LONG_SIDE, quality: 
 
 
 def _views(image: ExternalImage, spec, crops: int, matched: bool) -> np.ndarray:
+    return model_views(_file_bytes(image, matched), spec, crops)
+
+
+def _file_bytes(image: ExternalImage, matched: bool) -> bytes:
     with open(image.path, "rb") as f:
         contents = f.read()
-    return model_views(matched_bytes(contents) if matched else contents, spec, crops)
+    return matched_bytes(contents) if matched else contents
 
 
 def view_logits(backend, images, *, matched: bool, crops: int, batch_size: int = 32) -> list[np.ndarray]:
-    """Per image, the float32 logits of its views (decoding on threads, the model in batches)."""
+    """Per image, the float32 logits of its views (decoding on threads, the model in batches).
+
+    A fused model scores whole files: one logit per image.
+    """
+    if backend.scores_files:
+        return [np.array([z], np.float32) for start in range(0, len(images), batch_size)
+                for z in backend.score_contents([_file_bytes(im, matched) for im in images[start : start + batch_size]])]
     out = []
     with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
         for start in range(0, len(images), batch_size):

@@ -26,6 +26,8 @@ def predict_logits(backend, records, *, batch_size: int = 32, perturb=None, desc
     A crop model (`spec.crops` > 1) is scored as `synthdet-detect` scores it: its
     crop grid over each native image, the crops' logits pooled.
     """
+    if getattr(backend, "scores_files", False):
+        return _predict_files(backend, records, batch_size=batch_size, perturb=perturb, desc=desc)
     if getattr(backend.spec, "crops", 1) > 1:
         return _predict_crops(backend, records, batch_size=batch_size, perturb=perturb, desc=desc)
     ds = make_dataset(records, data_config(backend.spec), batch_size=batch_size, training=False, perturb=perturb)
@@ -64,3 +66,31 @@ def _predict_crops(backend, records, *, batch_size, perturb, desc) -> np.ndarray
             bounds = np.cumsum([0] + [len(v) for v in views])
             out += [pool_logits(logits[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
     return np.asarray(out, np.float32)
+
+
+def _record_bytes(record, perturb) -> bytes:
+    with open(record.path, "rb") as f:
+        contents = f.read()
+    if perturb is None:
+        return contents
+    import io
+
+    import tensorflow as tf
+    from PIL import Image
+
+    from synthdet_tf.preprocess import decode_image
+
+    image = decode_rgb("", contents) if record.info.needs_pillow else decode_image(tf.constant(contents)).numpy()
+    out = io.BytesIO()  # lossless, so the model sees exactly the perturbed pixels
+    Image.fromarray(perturb(tf.constant(image)).numpy()).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def _predict_files(backend, records, *, batch_size, perturb, desc) -> np.ndarray:
+    """A fused model scores files: their bytes (perturbed, then stored losslessly) in batches."""
+    if shards.is_shard_record(records[0]):
+        raise ValueError("Fused models are scored from image files; pass the folder, not its shards")
+    out = []
+    for start in tqdm(range(0, len(records), batch_size), desc=desc, disable=desc is None, leave=False):
+        out.append(backend.score_contents([_record_bytes(r, perturb) for r in records[start : start + batch_size]]))
+    return np.concatenate(out).astype(np.float32)
