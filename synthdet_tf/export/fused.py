@@ -6,12 +6,12 @@
 
 Writes (per `--formats`)
 - `saved_model_pair`: `<export_dir>/<name>_local/<version>/` (the local model's
-  SavedModel) and `<export_dir>/<name>_v<version>_fused.json`, which pairs it
+  SavedModel) and `<export_dir>/<name>_v<version>.json`, which pairs it
   with the whole-image SavedModel: `synthdet-detect --model=<that json>`;
 - `saved_model`: `<export_dir>/<name>/<version>/`, one SavedModel, both streams and the fusion
   in the graph (synthdet_tf/export/fused_saved_model.py), for TF Serving;
 - a TFLite variant: `<export_dir>/tflite/<name>_local_v<version>_<variant>.tflite` (+ sidecar with
-  the crop tiling) and `<name>_v<version>_fused_<variant>.json`, which names
+  the crop tiling) and `<name>_v<version>_<variant>.json`, which names
   that file, the whole-image TFLite file and the fusion, for phones: the app
   runs both files and combines their logits as the JSON says.
 The coefficients and the threshold are the ones `synthdet-fuse` fitted on
@@ -55,7 +55,7 @@ def export_fused(local_workdir, whole_saved_model, fusion_path, rule, export_dir
         local = exporter.export(local_workdir, export_dir, name=f"{name}_local", version=version, formats=variants,
                                 overwrite=overwrite, data_dir=data_dir)
         for variant, info in local.items():
-            path = os.path.join(export_dir, "tflite", f"{name}_v{int(version)}_fused_{variant.replace('tflite_', '')}.json")
+            path = os.path.join(export_dir, "tflite", f"{name}_v{int(version)}_{variant.replace('tflite_', '')}.json")
             layout.check_free(path, overwrite)
             fused.write(path, whole_tflite, info["path"], params, calibration)
             written[variant] = {"path": path, "local": info["path"], "whole": whole_tflite,
@@ -64,9 +64,9 @@ def export_fused(local_workdir, whole_saved_model, fusion_path, rule, export_dir
 
 
 def _pair(local_workdir, whole_saved_model, params, calibration, export_dir, name, version, overwrite) -> dict:
-    """The local model's own SavedModel plus `<name>_v<version>_fused.json` pairing it with the whole-image
+    """The local model's own SavedModel plus `<name>_v<version>.json` pairing it with the whole-image
     SavedModel already in `export_dir`: the fused detector without a second copy of the whole-image weights."""
-    path = os.path.join(export_dir, f"{name}_v{int(version)}_fused.json")
+    path = os.path.join(export_dir, f"{name}_v{int(version)}.json")
     layout.check_free(path, overwrite)
     local = exporter.export(local_workdir, export_dir, name=f"{name}_local", version=version, formats=["saved_model"],
                             overwrite=overwrite)["saved_model"]
