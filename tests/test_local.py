@@ -207,3 +207,30 @@ def test_fused_detector_is_the_same_in_every_format(crop_run, tmp_path):
     crops = np.random.default_rng(0).integers(0, 256, (5, 32, 32, 3), dtype=np.uint8)
     np.testing.assert_allclose(loaded.signatures["local_crops"](crops=tf.constant(crops))["logit"].numpy(),
                                KerasBackend(str(crop_run / "run")).logits(crops), atol=1e-4)
+
+
+def test_shipped_fusion_on_real_dev_images(shared_dev):
+    """exported/synthdet_fused_v3.json: v2 and the local stream, the card's threshold; the int8 pair agrees."""
+    import os
+
+    from synthdet_tf.data.discovery import discover, subsample
+    from synthdet_tf.detector import Detector
+    from synthdet_tf.inference import fused
+
+    shipped = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exported")
+    detector = Detector.load(os.path.join(shipped, "synthdet_fused_v3.json"))
+    backend = detector.backend
+    assert detector.threshold == pytest.approx(0.442, abs=5e-4) and backend.params["rule"] == "standardized_mean"
+    assert backend.whole.path == os.path.join(shipped, "synthdet", "2")
+    assert (backend.local.spec.policy, backend.local.spec.image_size, backend.local.spec.crops) == ("random_crop", 128, 16)
+    records = subsample([r for r in discover(str(shared_dev)).split("test") if min(r.info.width, r.info.height) >= 128], 24)
+    paths = [r.path for r in records]
+    results = list(detector.detect(paths))
+    assert not any(r.error for r in results)
+    contents = [open(p, "rb").read() for p in paths]
+    z_whole, _ = fused.member_logits(backend.whole, contents)
+    z_local, has_crop = fused.member_logits(backend.local, contents)
+    assert has_crop.all()
+    np.testing.assert_allclose([r.logit for r in results], fused.fuse(backend.params, z_whole, z_local, has_crop), atol=1e-4)
+    int8 = list(Detector.load(os.path.join(shipped, "tflite", "synthdet_fused_v3_int8.json")).detect(paths))
+    assert np.mean([abs(a.fake_probability - b.fake_probability) for a, b in zip(results, int8)]) < 0.1
