@@ -23,6 +23,8 @@ import concurrent.futures
 import csv
 import dataclasses
 import io
+import json
+import logging
 import os
 
 import numpy as np
@@ -187,9 +189,6 @@ def format_markdown(result: dict) -> str:
 
 def evaluate(model: str, folder: str, output_dir: str, *, crops: int | None = None, overwrite: bool = False) -> dict:
     """`check` for the model at path `model`; writes external.json and external.md to `output_dir`."""
-    import json
-    import logging
-
     from synthdet_tf.inference.backends import load_backend
 
     out_json = os.path.join(output_dir, "external.json")
