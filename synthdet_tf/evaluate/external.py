@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from synthdet_tf.evaluate import calibration, metrics
-from synthdet_tf.inference.views import model_views, pool_logits
+from synthdet_tf.inference.views import logits_per_file, model_views, pool_logits
 
 MATCHED_LONG_SIDE = 1600
 MATCHED_QUALITY = 90
@@ -80,10 +80,6 @@ def matched_bytes(contents: bytes, long_side: int = MATCHED_LONG_SIDE, quality: 
     return out.getvalue()
 
 
-def _views(image: ExternalImage, spec, crops: int, matched: bool) -> np.ndarray:
-    return model_views(_file_bytes(image, matched), spec, crops)
-
-
 def _file_bytes(image: ExternalImage, matched: bool) -> bytes:
     with open(image.path, "rb") as f:
         contents = f.read()
@@ -101,10 +97,9 @@ def view_logits(backend, images, *, matched: bool, crops: int, batch_size: int =
     out = []
     with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
         for start in range(0, len(images), batch_size):
-            views = list(pool.map(lambda im: _views(im, backend.spec, crops, matched), images[start : start + batch_size]))
-            logits = backend.logits(np.concatenate(views))
-            bounds = np.cumsum([0] + [len(v) for v in views])
-            out += [logits[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+            views = list(pool.map(lambda im: model_views(_file_bytes(im, matched), backend.spec, crops),
+                                  images[start : start + batch_size]))
+            out += logits_per_file(backend, views)
     return out
 
 

@@ -14,6 +14,8 @@ from synthdet_tf.data.discovery import FAKE, REAL, discover
 from synthdet_tf.evaluate import calibration, external, fusion, metrics
 from synthdet_tf.evaluate.generalization import is_face
 from synthdet_tf.evaluate.predict import predict_logits
+from synthdet_tf.inference.fused import fuse
+from synthdet_tf.inference.views import pool_logits
 
 
 def _records(backend, data_dir, split):
@@ -23,10 +25,9 @@ def _records(backend, data_dir, split):
     return [r for r in found.split(split) if r.source not in held]
 
 
-def local_input(records_or_sizes, crop: int, z_local, neutral: float) -> np.ndarray:
-    """The local logit where the image holds a native crop, else the neutral value (no local evidence)."""
-    small = np.array([min(w, h) < crop for w, h in records_or_sizes])
-    return np.where(small, neutral, np.asarray(z_local, float))
+def has_crop(sizes, crop: int) -> np.ndarray:
+    """Whether each (width, height) holds one native crop of the local stream."""
+    return np.array([min(w, h) >= crop for w, h in sizes])
 
 
 def _sizes(records):
@@ -49,7 +50,7 @@ def _test_checks(records, logits, threshold, face_sources) -> dict:
 
 def _external_pooled(backend, folder):
     checked = external.check(backend, folder)
-    return {r: np.array([np.mean(v) for v in checked["view_logits"][r]]) for r in external.READINGS}
+    return {r: np.array([pool_logits(v) for v in checked["view_logits"][r]]) for r in external.READINGS}
 
 
 def compare(whole_path: str, local_path: str, data_dir: str, external_dir: str, output_dir: str, overwrite: bool = False) -> dict:
@@ -66,7 +67,8 @@ def compare(whole_path: str, local_path: str, data_dir: str, external_dir: str, 
                 **_external_pooled(b, external_dir)} for name, b in (("whole", whole), ("local", local))}
     images = external.load_folder(external_dir)
     ext_sizes = [_image_size(im.path) for im in images]
-    big = np.array([min(w, h) >= crop for w, h in _sizes(val)])
+    sizes = {"val": _sizes(val), "test": _sizes(test), **{r: ext_sizes for r in external.READINGS}}
+    big = has_crop(sizes["val"], crop)
     rows = {}
     # Each stream alone: the whole-image model at its stored threshold (the shipped numbers), the
     # local one at a threshold chosen on the validation images it can crop.
@@ -76,10 +78,7 @@ def compare(whole_path: str, local_path: str, data_dir: str, external_dir: str, 
     for rule in fusion.RULES:
         params = fusion.fit(rule, labels[big], z["whole"]["val"][big], z["local"]["val"][big])
         params["local_neutral"] = float(np.mean(z["local"]["val"][big]))
-        fused = {"val": fusion.apply(params, z["whole"]["val"], local_input(_sizes(val), crop, z["local"]["val"], params["local_neutral"])),
-                 "test": fusion.apply(params, z["whole"]["test"], local_input(_sizes(test), crop, z["local"]["test"], params["local_neutral"]))}
-        for reading in external.READINGS:
-            fused[reading] = fusion.apply(params, z["whole"][reading], local_input(ext_sizes, crop, z["local"][reading], params["local_neutral"]))
+        fused = {k: fuse(params, z["whole"][k], z["local"][k], has_crop(sizes[k], crop)) for k in sizes}
         cal = calibration.calibrate(labels, fused["val"])
         rows[f"fused_{rule}"] = {**_row(cal, fused, images, test, face_sources), "params": params}
     result = {"whole": whole_path, "local": local_path, "data_dir": data_dir, "external": external_dir,

@@ -6,7 +6,8 @@
 The two see different evidence (the whole image's content and style; a few
 pixels' dependencies at native resolution), so their logits are combined
 linearly, `fused = a_whole * z_whole + a_local * z_local + bias`, with the
-coefficients fitted on the validation split (never on the external folder):
+coefficients fitted on the validation split (never on the external folder;
+`synthdet_tf.inference.fused.fuse` applies them):
 
 - `standardized_mean`: each logit standardised on validation, then averaged
   with equal weights (no weight is learned from in-distribution data, where
@@ -39,7 +40,3 @@ def fit(rule: str, labels, z_whole, z_local) -> dict:
         head = LogisticRegression(C=1.0).fit(np.stack([z_whole, z_local], 1), labels)
         return {"rule": rule, "a_whole": float(head.coef_[0, 0]), "a_local": float(head.coef_[0, 1]), "bias": float(head.intercept_[0])}
     raise ValueError(f"Unknown fusion rule {rule!r}; choose one of {RULES}")
-
-
-def apply(params: dict, z_whole, z_local) -> np.ndarray:
-    return params["a_whole"] * np.asarray(z_whole, float) + params["a_local"] * np.asarray(z_local, float) + params["bias"]

@@ -8,9 +8,8 @@ from tqdm import tqdm
 
 from synthdet_configs.common import get_config as _common_config
 from synthdet_tf.data import shards
-from synthdet_tf.data.pillow_io import decode_rgb
 from synthdet_tf.data.pipeline import make_dataset
-from synthdet_tf.inference.views import image_views, pool_logits
+from synthdet_tf.inference.views import decode_as_trained, image_views, logits_per_file, pool_logits
 
 
 def data_config(spec, cache: str = "none"):
@@ -41,18 +40,15 @@ def predict_logits(backend, records, *, batch_size: int = 32, perturb=None, desc
     return logits
 
 
-def _record_views(record, spec, perturb):
+def _record_image(record, perturb) -> np.ndarray:
+    """The record's image at native size, decoded as training decoded it, then perturbed."""
+    with open(record.path, "rb") as f:
+        image = decode_as_trained(f.read(), record.info.needs_pillow)
+    if perturb is None:
+        return image
     import tensorflow as tf
 
-    from synthdet_tf.preprocess import decode_image
-
-    with open(record.path, "rb") as f:
-        contents = f.read()
-    # Decoded as training decoded it (TF's decoder unless the format needs Pillow).
-    image = decode_rgb("", contents) if record.info.needs_pillow else decode_image(tf.constant(contents)).numpy()
-    if perturb is not None:
-        image = perturb(tf.constant(image)).numpy()
-    return image_views(image, spec, spec.crops)
+    return perturb(tf.constant(image)).numpy()
 
 
 def _predict_crops(backend, records, *, batch_size, perturb, desc) -> np.ndarray:
@@ -61,28 +57,22 @@ def _predict_crops(backend, records, *, batch_size, perturb, desc) -> np.ndarray
     out = []
     with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
         for start in tqdm(range(0, len(records), batch_size), desc=desc, disable=desc is None, leave=False):
-            views = list(pool.map(lambda r: _record_views(r, backend.spec, perturb), records[start : start + batch_size]))
-            logits = backend.logits(np.concatenate(views))
-            bounds = np.cumsum([0] + [len(v) for v in views])
-            out += [pool_logits(logits[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+            views = list(pool.map(lambda r: image_views(_record_image(r, perturb), backend.spec, backend.spec.crops),
+                                  records[start : start + batch_size]))
+            out += [pool_logits(v) for v in logits_per_file(backend, views)]
     return np.asarray(out, np.float32)
 
 
 def _record_bytes(record, perturb) -> bytes:
-    with open(record.path, "rb") as f:
-        contents = f.read()
     if perturb is None:
-        return contents
+        with open(record.path, "rb") as f:
+            return f.read()
     import io
 
-    import tensorflow as tf
     from PIL import Image
 
-    from synthdet_tf.preprocess import decode_image
-
-    image = decode_rgb("", contents) if record.info.needs_pillow else decode_image(tf.constant(contents)).numpy()
     out = io.BytesIO()  # lossless, so the model sees exactly the perturbed pixels
-    Image.fromarray(perturb(tf.constant(image)).numpy()).save(out, format="PNG", compress_level=1)
+    Image.fromarray(_record_image(record, perturb)).save(out, format="PNG", compress_level=1)
     return out.getvalue()
 
 

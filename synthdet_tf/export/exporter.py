@@ -28,8 +28,7 @@ N_REPRESENTATIVE = 256
 
 
 def spec_of(train_config: dict) -> PreprocessSpec:
-    d = train_config["data"]
-    return PreprocessSpec(d["policy"], int(d["image_size"]), train_config["model"]["backbone"], int(d.get("crops", 1)))
+    return PreprocessSpec.from_train_config(train_config)
 
 
 def calibration_of(workdir: str) -> dict:

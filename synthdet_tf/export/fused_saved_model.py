@@ -22,9 +22,8 @@ import os
 
 import tensorflow as tf
 
-from synthdet_tf.data.discovery import LABEL_NAMES
 from synthdet_tf.export import layout
-from synthdet_tf.export.saved_model import MAX_PIXELS, header_pixels, weights_bytes, write_assets
+from synthdet_tf.export.saved_model import mean_crop_logits, verdict_outputs, weights_bytes, within_pixel_limit, write_assets
 from synthdet_tf.preprocess import apply_policy, decode_image, eval_transform
 from synthdet_tf.preprocess.tiling import grid_crops
 
@@ -63,10 +62,7 @@ class FusedServingModule(tf.Module):
         return grid_crops(image, self.local_spec.image_size, self.k, self.local_spec.policy), has_crop
 
     def _file_views(self, contents):
-        check = tf.debugging.assert_less_equal(header_pixels(contents), tf.constant(MAX_PIXELS, tf.int64),
-                                               message=f"image larger than {MAX_PIXELS} pixels")
-        with tf.control_dependencies([check]):
-            contents = tf.identity(contents)
+        contents = within_pixel_limit(contents)
         return (eval_transform(contents, self.whole_spec), *self._local_views(decode_image(contents)))
 
     def _image_views(self, image):
@@ -74,16 +70,12 @@ class FusedServingModule(tf.Module):
         return (whole, *self._local_views(image))
 
     def _outputs(self, whole_views, local_grids, has_crop):
-        sl = self.local_spec.image_size
         z_whole = tf.reshape(tf.cast(self._whole_fn(whole_views), tf.float32), [-1])
-        flat = tf.reshape(local_grids, [-1, sl, sl, 3])
-        z_local = tf.reduce_mean(tf.reshape(tf.cast(self._local_fn(flat), tf.float32), [-1, self.k]), axis=1)
+        z_local = mean_crop_logits(self._local_fn, local_grids, self.local_spec.image_size, self.k)
         p = self.params
         used = tf.where(has_crop, z_local, p["local_neutral"])
         logit = p["a_whole"] * z_whole + p["a_local"] * used + p["bias"]
-        prob = tf.sigmoid(logit / self.temperature)
-        label = tf.where(prob >= self.threshold, LABEL_NAMES[1], LABEL_NAMES[0])
-        return {"fake_probability": prob, "logit": logit, "label": label, "whole_logit": z_whole, "local_logit": z_local}
+        return {**verdict_outputs(logit, self.threshold, self.temperature), "whole_logit": z_whole, "local_logit": z_local}
 
     def _serve_bytes(self, image_bytes):
         return self._outputs(*tf.map_fn(self._file_views, image_bytes, fn_output_signature=self._views_spec))

@@ -58,6 +58,28 @@ def header_pixels(contents):
     return tf.case([(tf.io.is_jpeg(contents), jpeg), (is_png, png)], default=lambda: tf.constant(-1, tf.int64))
 
 
+def within_pixel_limit(contents, max_pixels: int = MAX_PIXELS):
+    """`contents`, made to fail the call when its header says it holds more than `max_pixels`."""
+    check = tf.debugging.assert_less_equal(
+        header_pixels(contents), tf.constant(max_pixels, tf.int64), message=f"image larger than {max_pixels} pixels"
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(contents)
+
+
+def verdict_outputs(logit, threshold: float, temperature: float) -> dict:
+    """The outputs every synthdet signature returns, from float32 logits [batch]."""
+    prob = tf.sigmoid(logit / temperature)
+    label = tf.where(prob >= threshold, LABEL_NAMES[1], LABEL_NAMES[0])
+    return {"fake_probability": prob, "logit": logit, "label": label}
+
+
+def mean_crop_logits(model_fn, grids, size: int, k: int):
+    """uint8 [batch, k, size, size, 3] crop grids -> float32 [batch]: the mean of each grid's crop logits."""
+    logits = tf.cast(model_fn(tf.reshape(grids, [-1, size, size, 3])), tf.float32)
+    return tf.reduce_mean(tf.reshape(logits, [-1, k]), axis=1)
+
+
 class ServingModule(tf.Module):
     def __init__(self, model, spec: PreprocessSpec, calibration: dict, max_pixels: int = MAX_PIXELS):
         super().__init__()
@@ -98,29 +120,19 @@ class ServingModule(tf.Module):
 
     def _prepare(self, contents, decoded=False):
         """The model's view of one file (or, `decoded`, the whole decoded image for a crop grid)."""
-        pixels = header_pixels(contents)
-        check = tf.debugging.assert_less_equal(
-            pixels, tf.constant(self.max_pixels, tf.int64), message=f"image larger than {self.max_pixels} pixels"
-        )
-        with tf.control_dependencies([check]):
-            return decode_image(tf.identity(contents)) if decoded else eval_transform(tf.identity(contents), self.spec)
+        contents = within_pixel_limit(contents, self.max_pixels)
+        return decode_image(contents) if decoded else eval_transform(contents, self.spec)
 
     def _outputs(self, images):
-        return self._from_logit(tf.reshape(tf.cast(self._model_fn(images), tf.float32), [-1]))
-
-    def _from_logit(self, logit):
-        prob = tf.sigmoid(logit / self.temperature)
-        label = tf.where(prob >= self.threshold, LABEL_NAMES[1], LABEL_NAMES[0])
-        return {"fake_probability": prob, "logit": logit, "label": label}
+        return verdict_outputs(tf.reshape(tf.cast(self._model_fn(images), tf.float32), [-1]), self.threshold, self.temperature)
 
     def _serve_bytes(self, image_bytes):
         if self.spec.crops > 1:  # a crop model: its grid of native crops per file, logits pooled by the mean
             k = self.spec.crops
             grids = tf.map_fn(lambda c: grid_crops(self._prepare(c, decoded=True), self.spec.image_size, k, self.spec.policy),
                               image_bytes, fn_output_signature=tf.TensorSpec([k, self.spec.image_size, self.spec.image_size, 3], tf.uint8))
-            flat = tf.reshape(grids, [-1, self.spec.image_size, self.spec.image_size, 3])
-            logit = tf.reduce_mean(tf.reshape(tf.cast(self._model_fn(flat), tf.float32), [-1, k]), axis=1)
-            return self._from_logit(logit)
+            logit = mean_crop_logits(self._model_fn, grids, self.spec.image_size, k)
+            return verdict_outputs(logit, self.threshold, self.temperature)
         images = tf.map_fn(self._prepare, image_bytes, fn_output_signature=self._image_spec)
         return self._outputs(images)
 

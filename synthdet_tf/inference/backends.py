@@ -21,34 +21,10 @@ import numpy as np
 
 from synthdet_tf.evaluate import calibration
 from synthdet_tf.export import layout
+from synthdet_tf.inference.base import Backend
 from synthdet_tf.preprocess import PreprocessSpec
 
 WORKDIR_MODEL = "best.keras"
-
-
-class Backend:
-    kind = "?"
-    scores_files = False  # True: score_contents(list of file bytes) instead of logits(views)
-    spec: PreprocessSpec
-    calibration: dict
-    path: str
-
-    def logits(self, images: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
-
-    def split_settings(self) -> dict | None:
-        """How the training data was split (fractions, split_salt, source_from), when known."""
-        cfg = self.train_config()
-        if not cfg:
-            return None
-        d = cfg["data"]
-        return {"fractions": list(d["fractions"]), "split_salt": d["split_salt"], "source_from": d["source_from"]}
-
-    def train_config(self) -> dict | None:
-        return None
-
-    def describe(self) -> dict:
-        return {"kind": self.kind, "path": self.path, "preprocess": self.spec.to_dict(), "calibration": self.calibration}
 
 
 def _read_json(path):
@@ -91,8 +67,7 @@ class KerasBackend(Backend):
     def _spec(self, folder):
         cfg = self.train_config()
         if cfg:
-            d = cfg["data"]
-            return PreprocessSpec(d["policy"], int(d["image_size"]), cfg["model"]["backbone"], int(d.get("crops", 1)))
+            return PreprocessSpec.from_train_config(cfg)
         # A lone .keras file: size and backbone are in the model; the policy is not.
         backbone = self.model.get_layer("normalize").backbone
         size = int(self.model.input_shape[1])

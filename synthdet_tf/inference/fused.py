@@ -20,12 +20,14 @@ import os
 
 import numpy as np
 
-from synthdet_tf.inference.views import model_views, pool_logits
+from synthdet_tf.inference.base import Backend
+from synthdet_tf.inference.views import logits_per_file, model_views, pool_logits
 
 FUSED_FILE = "fusion.json"
 
 
 def fuse(params: dict, z_whole, z_local, has_crop) -> np.ndarray:
+    """The fused logit; where a file held no native crop, the local stream's neutral value stands in."""
     z_local = np.where(np.asarray(has_crop, bool), np.asarray(z_local, float), params["local_neutral"])
     return (params["a_whole"] * np.asarray(z_whole, float) + params["a_local"] * z_local + params["bias"]).astype(np.float32)
 
@@ -33,13 +35,11 @@ def fuse(params: dict, z_whole, z_local, has_crop) -> np.ndarray:
 def member_logits(backend, contents_list) -> tuple[np.ndarray, np.ndarray]:
     """(pooled logit per file, whether the file held at least one native crop) for one member model."""
     views = [model_views(c, backend.spec) for c in contents_list]
-    logits = backend.logits(np.concatenate(views))
-    bounds = np.cumsum([0] + [len(v) for v in views])
-    pooled = np.array([pool_logits(logits[a:b]) for a, b in zip(bounds[:-1], bounds[1:])], np.float32)
+    pooled = np.array([pool_logits(v) for v in logits_per_file(backend, views)], np.float32)
     return pooled, np.array([len(v) > 1 or backend.spec.crops == 1 for v in views])
 
 
-class FusedBackend:
+class FusedBackend(Backend):
     """Two member backends (any format) and the fusion read from a fusion.json."""
 
     kind = "fused"
@@ -66,9 +66,6 @@ class FusedBackend:
 
     def train_config(self):
         return self.whole.train_config()
-
-    def split_settings(self):
-        return self.whole.split_settings()
 
     def describe(self) -> dict:
         return {"kind": self.kind, "path": self.path, "whole": self.whole.describe(), "local": self.local.describe(),
@@ -131,10 +128,6 @@ class FusedSavedModelBackend(FusedBackend):
 
     def train_config(self):
         return self._train_config
-
-    def split_settings(self):
-        d = (self._train_config or {}).get("data")
-        return {"fractions": list(d["fractions"]), "split_salt": d["split_salt"], "source_from": d["source_from"]} if d else None
 
     def describe(self) -> dict:
         return {"kind": self.kind, "path": self.path, "preprocess": self.spec.to_dict(), "local_preprocess": self.local.spec.to_dict(),

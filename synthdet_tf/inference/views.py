@@ -31,16 +31,33 @@ def model_views(contents: bytes, spec, crops: int | None = None, max_pixels: int
     """
     import tensorflow as tf
 
-    from synthdet_tf.preprocess import decode_image, eval_transform
+    from synthdet_tf.preprocess import eval_transform
 
     crops = int(crops or getattr(spec, "crops", 1))
     info = probe(contents, max_pixels=max_pixels)  # raises BadImageError with the reason
     if crops > 1 and min(info.width, info.height) >= spec.image_size:
-        image = decode_rgb("", contents) if info.needs_pillow else decode_image(tf.constant(contents)).numpy()
-        return image_views(image, spec, crops)
+        return image_views(decode_as_trained(contents, info.needs_pillow), spec, crops)
     if info.needs_pillow:
         return image_views(decode_rgb("", contents), spec, 1)
     return eval_transform(tf.constant(contents), spec).numpy()[None]
+
+
+def decode_as_trained(contents: bytes, needs_pillow: bool) -> np.ndarray:
+    """uint8 [H, W, 3] at native size, decoded as training decoded it (TF's decoder unless the format needs Pillow)."""
+    if needs_pillow:
+        return decode_rgb("", contents)
+    import tensorflow as tf
+
+    from synthdet_tf.preprocess import decode_image
+
+    return decode_image(tf.constant(contents)).numpy()
+
+
+def logits_per_file(backend, views: list) -> list[np.ndarray]:
+    """Each file's views' logits, the model run once over all of them: [uint8 [V_i, S, S, 3]] -> [float32 [V_i]]."""
+    logits = backend.logits(np.concatenate(views))
+    bounds = np.cumsum([0] + [len(v) for v in views])
+    return [logits[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def image_views(image: np.ndarray, spec, crops: int) -> np.ndarray:

@@ -97,5 +97,5 @@ def build(model_cfg, image_size: int) -> keras.Model:
 
 
 def patch_model(model: keras.Model) -> keras.Model:
-    """The same network returning its patch logit map (for the app's evidence map)."""
+    """The same network returning its patch logit map [B, S/4, S/4, 1] (the evidence per patch)."""
     return keras.Model(model.inputs, model.get_layer(PATCH_MAP).output, name="local_patches")

@@ -40,6 +40,12 @@ class PreprocessSpec:
             crops=int(config.data.get("crops", 1)),
         )
 
+    @classmethod
+    def from_train_config(cls, train_config: dict) -> "PreprocessSpec":
+        """From the config.json a run wrote (a plain dict)."""
+        d = train_config["data"]
+        return cls(d["policy"], int(d["image_size"]), train_config["model"]["backbone"], int(d.get("crops", 1)))
+
     def to_dict(self) -> dict:
         return {**dataclasses.asdict(self), "normalization": scheme_of(self.backbone)}
 
