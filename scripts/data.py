@@ -6,11 +6,16 @@
         [--sources=synthdet_tf/corpus/sources.toml] [--only=id1,id2] [--dedupe_against=../shared/data/dev] [--clone]
     synthdet-data shard --data_dir=../shared/data/dev,runs/wide --out=runs/shards [--num_shards=16] \\
         [--direct_num_workers=2 --direct_running_mode=multi_processing]    # Beam options pass through ([beam] extra)
+    synthdet-data reconstruct --data_dir=../shared/data/dev,runs/wide --out=runs/aligned_taef2 \
+        --repos_dir=/path/to/clones [--autoencoder=taef2] [--crop_size=256] [--per_image=1] [--min_psnr=30]
 
 inspect: counts, formats, sizes and possible shortcuts of a folder (or several).
 sample: a tiny real/ fake/ folder for trying the tools offline.
 assemble: the wide corpus, from pinned commits of public repositories (sources.toml).
 shard: a folder as TFRecord shards that training reads instead of the files.
+reconstruct: content-aligned fakes, each real photo's crop through a generator's
+  tiny autoencoder (weights from a pinned madebyollin/taesd commit under --repos_dir,
+  or --weights_dir); resumes where it stopped. Train on it beside its --data_dir.
 `synthdet-data VERB --help` lists only that verb's flags.
 """
 
@@ -38,6 +43,12 @@ _DEDUPE_AGAINST = flags.DEFINE_list("dedupe_against", [], "assemble: folders (re
 _CLONE = flags.DEFINE_bool("clone", False, "assemble: git clone / fetch each pinned commit into --repos_dir first (needs the network).")
 _CLONE_URL = flags.DEFINE_string("clone_url", "https://github.com/{repository}.git", "assemble --clone: URL template ({repository}, {owner}, {name}).")
 _NUM_SHARDS = flags.DEFINE_integer("num_shards", 16, "shard: TFRecord files per split (fewer when a split is small).")
+_AUTOENCODER = flags.DEFINE_string("autoencoder", "taef2", "reconstruct: which pinned tiny autoencoder.")
+_WEIGHTS_DIR = flags.DEFINE_string("weights_dir", None, "reconstruct: folder holding the autoencoder's .pth files (else read from --repos_dir).")
+_CROP_SIZE = flags.DEFINE_integer("crop_size", 256, "reconstruct: side of each native-resolution crop (multiple of 8).")
+_PER_IMAGE = flags.DEFINE_integer("per_image", 1, "reconstruct: crops per real photo (the centre first, then hashed offsets).")
+_MIN_PSNR = flags.DEFINE_float("min_psnr", 30.0, "reconstruct: skip (and count) reconstructions less faithful than this, in dB.")
+_LIMIT = flags.DEFINE_integer("limit", None, "reconstruct: make at most this many crops in this run.")
 _MAX_DISTANCE = flags.DEFINE_integer("max_distance", 1, "assemble: dHash Hamming distance up to which two images are near duplicates.")
 
 # The flags each verb reads (its --help lists them under the verb).
@@ -46,6 +57,7 @@ VERB_FLAGS = {
     "sample": ("out_dir",),
     "assemble": ("repos_dir", "out", "sources", "only", "dedupe_against", "clone", "clone_url", "max_distance", "overwrite"),
     "shard": ("data_dir", "config", "out", "num_shards", "overwrite"),
+    "reconstruct": ("data_dir", "out", "autoencoder", "repos_dir", "weights_dir", "crop_size", "per_image", "min_psnr", "limit"),
 }
 VERBS = tuple(VERB_FLAGS)
 
@@ -91,6 +103,19 @@ def shard(config, beam_args):
     print(f"Wrote {meta['records']} images to {_OUT.value} ({meta['splits']}); skipped {len(meta['skipped'])}")
 
 
+def reconstruct(config):
+    if not config.data.data_dir or not _OUT.value:
+        raise app.UsageError("reconstruct needs --data_dir and --out")
+    from synthdet_tf.corpus import reconstruct as recon
+
+    weights = recon.weight_files(_AUTOENCODER.value, weights_dir=_WEIGHTS_DIR.value, repos_dir=_REPOS_DIR.value,
+                                 cache_dir=os.path.join(_OUT.value, ".weights"))
+    summary = recon.reconstruct(config.data.data_dir, _OUT.value, name=_AUTOENCODER.value, autoencoder=recon.taesd_round_trip(*weights),
+                                size=_CROP_SIZE.value, per_image=_PER_IMAGE.value, min_psnr=_MIN_PSNR.value, limit=_LIMIT.value)
+    print(json.dumps(summary, indent=2))
+    print(f"Wrote {_OUT.value}: train on it beside its reals, e.g. --data_dir={config.data.data_dir},{_OUT.value}")
+
+
 def main(argv):
     beam_args = [a for a in argv[1:] if a.startswith("--")]  # flags absl did not know: Beam options (shard)
     argv = [a for a in argv if not a.startswith("--")]
@@ -102,6 +127,11 @@ def main(argv):
         inspect(config_flag.config())
     elif argv[1] == "shard":
         shard(config_flag.config(), beam_args)
+    elif argv[1] == "reconstruct":
+        try:
+            reconstruct(config_flag.config())
+        except (ValueError, FileNotFoundError, FileExistsError) as e:
+            raise app.UsageError(str(e)) from None
     elif argv[1] == "assemble":
         try:
             assemble()

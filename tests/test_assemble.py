@@ -260,3 +260,54 @@ def test_the_command_prints_the_table_and_fails_only_when_nothing_is_usable(repo
     assert unknown.returncode != 0 and "Unknown source id(s) ['nope']" in unknown.stderr
     empty = run_script("synthdet_scripts.data", "assemble", f"--sources={sources}", f"--repos_dir={tmp_path / 'none'}", f"--out={tmp_path / 'x'}")
     assert empty.returncode != 0 and "no usable file came out" in empty.stderr and not (tmp_path / "x").exists()
+
+
+PAIRED = """
+[[source]]
+id = "edits"
+repository = "owner/pics"
+commit = "{second}"
+include = ["imgs/x/y.png", "imgs/sub/b.jpg"]
+label = "fake"
+generator = "Test editor"
+family = "SDXL"
+content = "scene"
+licence = "CC0"
+aligned_from = '^imgs/(x/y\\.png|sub/b\\.jpg)$'
+aligned_to = '{target}'
+"""
+
+
+def test_a_paired_fake_names_its_real_and_shares_its_split(repos, tmp_path):
+    root, first, second = repos
+    text = sources_text(first, second, PAIRED.format(second=second, target="imgs/new.png"))
+    sources = [s for s in parse_sources(text) if s.id in ("new", "edits")]
+    assemble.assemble(sources, str(root), str(tmp_path / "wide"))
+    rows = {r["relpath"]: r for r in read_csv(tmp_path / "wide" / "MANIFEST.csv")}
+    edits = [r for r in rows.values() if r["source"] == "edits"]
+    assert len(edits) == 2 and {r["aligned_with"] for r in edits} == {"real/new__new.png"}
+    assert all(r["aligned_with"] == "" for r in rows.values() if r["source"] == "new")
+    split = {r.relpath: r.split for r in discover(str(tmp_path / "wide")).records}
+    assert {split[r["relpath"]] for r in edits} == {split["real/new__new.png"]}
+
+
+def test_a_pair_whose_real_was_not_kept_still_names_it(repos, tmp_path):
+    root, first, second = repos
+    text = sources_text(first, second, PAIRED.format(second=second, target="imgs/never_there.png"))
+    sources = [s for s in parse_sources(text) if s.id in ("new", "edits")]
+    assemble.assemble(sources, str(root), str(tmp_path / "wide"))
+    edits = [r for r in read_csv(tmp_path / "wide" / "MANIFEST.csv") if r["source"] == "edits"]
+    assert {r["aligned_with"] for r in edits} == {"owner/pics:imgs/never_there.png"}
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("aligned_from = 'a'", "go together"),
+    ("aligned_from = '('\naligned_to = 'b'", "not a regular expression"),
+])
+def test_bad_pair_keys_are_named(extra, message):
+    text = sources_text("a" * 40, "b" * 40).replace('licence = "CC0"', f'licence = "CC0"\n{extra}', 1)
+    with pytest.raises(ValueError, match=message):
+        parse_sources(text)
+    real_row = sources_text("a" * 40, "b" * 40).replace('content = "people"', "content = \"people\"\naligned_from = 'a'\naligned_to = 'b'")
+    with pytest.raises(ValueError, match="on a fake row"):
+        parse_sources(real_row)

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 
@@ -28,11 +29,12 @@ from tqdm.auto import tqdm
 from wcmatch import glob as wcglob
 
 from synthdet_tf.corpus import dedupe, gitstore
-from synthdet_tf.data.pillow_io import BadImageError, probe
+from synthdet_tf.data.block_grid import block_grid_ratio
+from synthdet_tf.data.pillow_io import BadImageError, decode_rgb, probe
 
 MANIFEST_FIELDS = ("relpath", "label", "source", "repository", "commit", "path", "blob", "sha256",
-                   "generator", "family", "content", "camera", "licence")
-STATS_FIELDS = ("relpath", "label", "format", "mode", "width", "height", "bytes", "jpeg_quality", "sha256")
+                   "generator", "family", "content", "camera", "licence", "aligned_with")
+STATS_FIELDS = ("relpath", "label", "format", "mode", "width", "height", "bytes", "jpeg_quality", "block_grid", "sha256")
 REPORT_NAME = "ASSEMBLY.json"
 _GLOB_FLAGS = wcglob.GLOBSTAR | wcglob.BRACE
 _EXIF_MAKE, _EXIF_MODEL = 0x010F, 0x0110
@@ -142,6 +144,7 @@ class _Builder:
             "relpath": relpath, "label": source.label, "source": source.id, "repository": source.repository,
             "commit": commit, "path": entry.path, "blob": entry.blob, "sha256": sha, "generator": source.generator,
             "family": source.family, "content": source.content, "camera": _camera(path), "licence": source.licence,
+            "aligned_with": "",
         })
         return ""
 
@@ -158,7 +161,8 @@ class _Builder:
         self.index.add(relpath, sha, phash)
         self.stats.append({
             "relpath": relpath, "label": source.label, "format": info.format, "mode": info.mode, "width": info.width,
-            "height": info.height, "bytes": info.num_bytes, "jpeg_quality": info.jpeg_quality or "", "sha256": sha,
+            "height": info.height, "bytes": info.num_bytes, "jpeg_quality": info.jpeg_quality or "",
+            "block_grid": f"{block_grid_ratio(decode_rgb(path)):.3f}", "sha256": sha,
         })
         return ""
 
@@ -256,6 +260,7 @@ def assemble(sources, repos_dir: str, out: str, *, dedupe_against=(), clone_url:
         if not builder.manifest:
             raise NothingUsableError("no usable file came out of any source: " + "; ".join(
                 f"{r.id}: {r.error or dict(r.skipped)}" for r in reports))
+        link_pairs(sources, builder.manifest)
         report = _report(sources, reports, builder, references, max_distance)
         _write_csv(os.path.join(staging, "MANIFEST.csv"), MANIFEST_FIELDS, builder.manifest)
         _write_csv(os.path.join(staging, "IMAGE_STATS.csv"), STATS_FIELDS, builder.stats)
@@ -266,6 +271,25 @@ def assemble(sources, repos_dir: str, out: str, *, dedupe_against=(), clone_url:
         if os.path.exists(staging):
             shutil.rmtree(staging)
     return report
+
+
+def link_pairs(sources, manifest: list) -> None:
+    """Fills `aligned_with` of every fake of a paired source with the corpus relpath of its real.
+
+    A real the corpus did not keep (a duplicate, too small) still names the pair,
+    as `<repository>:<path>`, so both would fall in one split if it came back.
+    """
+    by_id = {s.id: s for s in sources}
+    kept = {(row["repository"], row["path"]): row["relpath"] for row in manifest if row["label"] == "real"}
+    for row in manifest:
+        source = by_id[row["source"]]
+        if not source.aligned_from:
+            continue
+        real_path, n = re.subn(source.aligned_from, source.aligned_to, row["path"])
+        if n == 0:
+            logging.warning("%s: %s does not match aligned_from; left unpaired", source.id, row["path"])
+            continue
+        row["aligned_with"] = kept.get((row["repository"], real_path), f"{row['repository']}:{real_path}")
 
 
 def _report(sources, reports, builder, references, max_distance) -> dict:

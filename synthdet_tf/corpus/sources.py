@@ -17,6 +17,7 @@ _REPOSITORY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9_.-]+$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 _FILTERS = {"max_files": 0, "min_side": 0, "max_side": 0, "max_bytes": 0}
 _TEXT = ("generator", "family", "content", "licence", "evidence", "notes")
+_PAIR = ("aligned_from", "aligned_to")  # a fake row's regex and replacement: its path -> the real file it was made from
 _REQUIRED = ("id", "repository", "commit", "include", "label", "generator", "family", "content", "licence")
 
 
@@ -38,6 +39,8 @@ class Source:
     min_side: int = 0
     max_side: int = 0
     max_bytes: int = 0
+    aligned_from: str = ""
+    aligned_to: str = ""
 
 
 def _strings(value, where: str, key: str) -> tuple:
@@ -50,7 +53,7 @@ def _strings(value, where: str, key: str) -> tuple:
 
 def _source(row: dict, defaults: dict, where: str) -> Source:
     missing = [k for k in _REQUIRED if k not in row]
-    unknown = sorted(set(row) - set(_REQUIRED) - {"exclude", *_TEXT, *_FILTERS})
+    unknown = sorted(set(row) - set(_REQUIRED) - {"exclude", *_TEXT, *_FILTERS, *_PAIR})
     if missing or unknown:
         raise ValueError(f"{where}: missing keys {missing}, unknown keys {unknown}")
     where = f"{where} ({row['id']})"
@@ -74,8 +77,21 @@ def _source(row: dict, defaults: dict, where: str) -> Source:
         id=row["id"], repository=row["repository"], commit=row["commit"],
         include=_strings(row["include"], where, "include"),
         exclude=_strings(row.get("exclude", []), where, "exclude") if row.get("exclude") else (),
-        label=row["label"], **{k: str(row.get(k, "")) for k in _TEXT}, **filters,
+        label=row["label"], **{k: str(row.get(k, "")) for k in _TEXT}, **filters, **_pair(row, where),
     )
+
+
+def _pair(row: dict, where: str) -> dict:
+    pair = {k: row.get(k, "") for k in _PAIR}
+    if not any(pair.values()):
+        return pair
+    if not all(isinstance(v, str) and v for v in pair.values()) or row["label"] != "fake":
+        raise ValueError(f"{where}: aligned_from and aligned_to go together, as strings, on a fake row")
+    try:
+        re.compile(pair["aligned_from"])
+    except re.error as e:
+        raise ValueError(f"{where}: aligned_from is not a regular expression: {e}") from None
+    return pair
 
 
 def parse_sources(text: str, origin: str = "<sources>") -> list:

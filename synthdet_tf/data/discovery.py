@@ -16,7 +16,9 @@ Each file gets:
   `<source>__` file-name prefix, else the first subfolder below the class
   folder, else "unknown" (`source_from` picks one way explicitly);
 - a split from a hash of its relative path, so adding files never moves old
-  ones between splits;
+  ones between splits; a fake the manifest marks `aligned_with` a real file
+  (`synthdet-data reconstruct`) takes that file's split, so a pair never
+  straddles two splits;
 - format, size and mode from a Pillow probe; files that fail it are skipped,
   logged with the reason and returned in `Discovery.skipped`.
 """
@@ -89,6 +91,7 @@ class ManifestRow:
     source: str | None
     family: str | None  # the `family` column, else the family rules applied to the generator text
     content: str | None
+    aligned_with: str | None = None  # the real file (relpath in its own folder) this fake was made from
 
 
 def _cell(row: dict, column: str | None) -> str | None:
@@ -111,7 +114,7 @@ def read_manifest(root: str) -> dict | None:
             generator = _cell(row, "generator") or _cell(row, "generator_or_camera")
             manifest[row["relpath"].strip()] = ManifestRow(
                 _parse_label(row.get("label") or ""), _cell(row, source_col),
-                _cell(row, "family") or family_of(generator), _cell(row, "content"))
+                _cell(row, "family") or family_of(generator), _cell(row, "content"), _cell(row, "aligned_with"))
         return manifest
 
 
@@ -211,7 +214,7 @@ def _discover_root(
         source = _resolve_source(rel, row, source_from)
         records.append(Record(
             relpath=rel, path=os.path.join(root, rel), label=label, source=source,
-            split=split_of(rel, fractions, salt), info=result,
+            split=split_of((row and row.aligned_with) or rel, fractions, salt), info=result,
             family="real" if label == REAL else (row and row.family) or source,
             content=(row and row.content) or ""))
     for s in skipped:

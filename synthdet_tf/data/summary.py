@@ -9,6 +9,7 @@ import collections
 import statistics
 
 from synthdet_tf.data.discovery import LABEL_NAMES, SPLITS
+from synthdet_tf.data.shortcut_score import describe, shortcut_score
 
 _MIN_GROUP = 10  # images of one format/size before it can be called a shortcut
 _PURITY = 0.75  # share of a class-balanced group in one class (3:1) that counts as a shortcut
@@ -117,6 +118,7 @@ def summarize(discovery) -> dict:
         "needs_pillow_decoder": sum(r.info.needs_pillow for r in records),
         "animated": sum(r.info.n_frames > 1 for r in records),
         "shortcuts": shortcuts(records),
+        "shortcut_score": shortcut_score(records),
         "skip_reasons": dict(discovery.skip_reasons().most_common()),
         "skipped_files": [{"relpath": s.relpath, "reason": s.reason} for s in discovery.skipped],
         "manifest": None
@@ -194,6 +196,8 @@ def format_summary(summary: dict, max_skipped: int = 20) -> str:
             f"animated (first frame used): {summary['animated']}"]
     out += ["", "Possible shortcuts (a format, size or JPEG quality almost only one class has):"]
     out += [f"  - {s}" for s in summary["shortcuts"]] or ["  none found"]
+    if "shortcut_score" in summary:
+        out += ["", describe(summary["shortcut_score"])]
     if summary["skipped"]:
         out += ["", "Skipped files by reason"]
         out.append(_table(["reason", "files"], list(summary["skip_reasons"].items())))

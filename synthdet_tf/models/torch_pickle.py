@@ -1,4 +1,7 @@
-"""Read a PyTorch state_dict saved in the legacy (non-zip) format, without torch.
+"""Read a PyTorch state_dict without torch: the zip format (torch >= 1.6) and the legacy one.
+
+The zip format holds data.pkl (the state_dict, tensors referring to storages
+by key) and one raw little-endian file per storage under data/.
 
 The legacy format (torch < 1.6, `_use_new_zipfile_serialization=False`) is a
 sequence on one stream: four pickles (magic number, protocol version, system
@@ -12,7 +15,9 @@ fixed list of globals, so loading cannot run arbitrary code.
 """
 
 import collections
+import io
 import pickle
+import zipfile
 
 import numpy as np
 
@@ -98,3 +103,38 @@ def load_legacy_state_dict(path: str) -> "collections.OrderedDict[str, np.ndarra
                 raise ValueError(f"{path}: storage {key} holds {count} elements, expected {numel}")
             data[key] = np.frombuffer(f.read(count * dtype.itemsize), dtype=dtype.newbyteorder("<"))
     return collections.OrderedDict((name, ref.to_numpy(data)) for name, ref in state.items())
+
+
+class _ZipUnpickler(_Unpickler):
+    """The zip format's data.pkl: persistent ids name a file under <archive>/data/."""
+
+    def persistent_load(self, saved_id):
+        kind, storage_type, key, _location, numel = saved_id[:5]
+        if kind != "storage":
+            raise pickle.UnpicklingError(f"unsupported persistent id {saved_id[:1]}")
+        self.storages[key] = (storage_type.dtype, int(numel))
+        return key, storage_type.dtype
+
+
+def load_zip_state_dict(path: str) -> "collections.OrderedDict[str, np.ndarray]":
+    """name -> numpy array, from a zip-format (torch >= 1.6) .pth state_dict file."""
+    with zipfile.ZipFile(path) as archive:
+        pkl = next((n for n in archive.namelist() if n.endswith("/data.pkl")), None)
+        if pkl is None:
+            raise ValueError(f"{path}: no data.pkl inside, not a PyTorch zip file")
+        root = pkl[: -len("data.pkl")]
+        if archive.namelist().count(root + "byteorder") and archive.read(root + "byteorder") != b"little":
+            raise ValueError(f"{path}: big-endian tensors are not supported")
+        unpickler = _ZipUnpickler(io.BytesIO(archive.read(pkl)))
+        unpickler.storages = {}
+        state = unpickler.load()
+        data = {}
+        for key, (dtype, numel) in unpickler.storages.items():
+            raw = archive.read(f"{root}data/{key}")
+            data[key] = np.frombuffer(raw, dtype=dtype.newbyteorder("<"), count=numel)
+    return collections.OrderedDict((name, ref.to_numpy(data)) for name, ref in state.items())
+
+
+def load_state_dict(path: str) -> "collections.OrderedDict[str, np.ndarray]":
+    """Either PyTorch format (zip since torch 1.6, legacy before), read without torch."""
+    return load_zip_state_dict(path) if zipfile.is_zipfile(path) else load_legacy_state_dict(path)
