@@ -267,20 +267,22 @@ PAIRED = """
 id = "edits"
 repository = "owner/pics"
 commit = "{second}"
-include = ["imgs/x/y.png", "imgs/sub/b.jpg"]
+include = {include}
 label = "fake"
 generator = "Test editor"
 family = "SDXL"
 content = "scene"
 licence = "CC0"
-aligned_from = '^imgs/(x/y\\.png|sub/b\\.jpg)$'
+aligned_from = '{pattern}'
 aligned_to = '{target}'
 """
+
+TWO_EDITS = dict(include='["imgs/x/y.png", "imgs/sub/b.jpg"]', pattern=r"^imgs/(x/y\.png|sub/b\.jpg)$")
 
 
 def test_a_paired_fake_names_its_real_and_shares_its_split(repos, tmp_path):
     root, first, second = repos
-    text = sources_text(first, second, PAIRED.format(second=second, target="imgs/new.png"))
+    text = sources_text(first, second, PAIRED.format(second=second, target="imgs/new.png", **TWO_EDITS))
     sources = [s for s in parse_sources(text) if s.id in ("new", "edits")]
     assemble.assemble(sources, str(root), str(tmp_path / "wide"))
     rows = {r["relpath"]: r for r in read_csv(tmp_path / "wide" / "MANIFEST.csv")}
@@ -293,7 +295,7 @@ def test_a_paired_fake_names_its_real_and_shares_its_split(repos, tmp_path):
 
 def test_a_pair_whose_real_was_not_kept_still_names_it(repos, tmp_path):
     root, first, second = repos
-    text = sources_text(first, second, PAIRED.format(second=second, target="imgs/never_there.png"))
+    text = sources_text(first, second, PAIRED.format(second=second, target="imgs/never_there.png", **TWO_EDITS))
     sources = [s for s in parse_sources(text) if s.id in ("new", "edits")]
     assemble.assemble(sources, str(root), str(tmp_path / "wide"))
     edits = [r for r in read_csv(tmp_path / "wide" / "MANIFEST.csv") if r["source"] == "edits"]
@@ -311,3 +313,16 @@ def test_bad_pair_keys_are_named(extra, message):
     real_row = sources_text("a" * 40, "b" * 40).replace('content = "people"', "content = \"people\"\naligned_from = 'a'\naligned_to = 'b'")
     with pytest.raises(ValueError, match="on a fake row"):
         parse_sources(real_row)
+
+
+def test_a_paired_fake_may_look_like_its_real_but_not_like_a_reference_image(repos, tmp_path):
+    root, first, second = repos
+    paired = PAIRED.format(second=first, target="imgs/a.png", include='["imgs/near.jpg"]', pattern=r"^imgs/near\.jpg$")
+    text = sources_text(first, second, paired)
+    sources = [s for s in parse_sources(text) if s.id in ("new", "edits")]
+    assemble.assemble(sources, str(root), str(tmp_path / "wide"))
+    edits = [r for r in read_csv(tmp_path / "wide" / "MANIFEST.csv") if r["source"] == "edits"]
+    assert [r["aligned_with"] for r in edits] == ["real/new__a.png"]  # the re-encoded a.png, kept as a.png's pair
+    reference = write_folder(tmp_path / "ref", {"real/a.png": encode(smooth_rgb(96, 128, seed=1), "PNG"), "fake/z.png": encode(random_rgb(40, 40), "PNG")})
+    report = assemble.assemble(sources, str(root), str(tmp_path / "wide2"), dedupe_against=[str(reference)])
+    assert {"source": "edits", "path": "imgs/near.jpg", "reason": "near duplicate: of ref:real/a.png (dHash distance 0)"} in report["dropped"]
