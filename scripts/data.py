@@ -6,6 +6,7 @@
         [--sources=synthdet_tf/corpus/sources.toml] [--only=id1,id2] [--dedupe_against=../shared/data/dev] [--clone]
     synthdet-data shard --data_dir=../shared/data/dev,runs/wide --out=runs/shards [--num_shards=16] \\
         [--direct_num_workers=2 --direct_running_mode=multi_processing]    # Beam options pass through ([beam] extra)
+    synthdet-data licences [--sources=synthdet_tf/corpus/sources.toml]    # the licence note of every source, as Markdown
     synthdet-data reconstruct --data_dir=../shared/data/dev,runs/wide --out=runs/aligned_taef2 \
         --repos_dir=/path/to/clones [--autoencoder=taef2] [--crop_size=256] [--per_image=1] [--min_psnr=30]
 
@@ -26,7 +27,7 @@ from absl import app, flags
 
 from synthdet_scripts import _cli, config_flag
 from synthdet_tf.corpus import assemble as assemble_lib
-from synthdet_tf.corpus.sources import load_sources
+from synthdet_tf.corpus.sources import licence_table, load_sources
 from synthdet_tf.data.discovery import discover_from_config
 from synthdet_tf.data.summary import format_summary, summarize
 
@@ -57,6 +58,7 @@ VERB_FLAGS = {
     "sample": ("out_dir",),
     "assemble": ("repos_dir", "out", "sources", "only", "dedupe_against", "clone", "clone_url", "max_distance", "overwrite"),
     "shard": ("data_dir", "config", "out", "num_shards", "overwrite"),
+    "licences": ("sources",),
     "reconstruct": ("data_dir", "out", "autoencoder", "repos_dir", "weights_dir", "crop_size", "per_image", "min_psnr", "limit"),
 }
 VERBS = tuple(VERB_FLAGS)
@@ -127,6 +129,8 @@ def main(argv):
         inspect(config_flag.config())
     elif argv[1] == "shard":
         shard(config_flag.config(), beam_args)
+    elif argv[1] == "licences":
+        print(licence_table(load_sources(_SOURCES.value)), end="")
     elif argv[1] == "reconstruct":
         try:
             reconstruct(config_flag.config())

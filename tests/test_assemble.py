@@ -326,3 +326,12 @@ def test_a_paired_fake_may_look_like_its_real_but_not_like_a_reference_image(rep
     reference = write_folder(tmp_path / "ref", {"real/a.png": encode(smooth_rgb(96, 128, seed=1), "PNG"), "fake/z.png": encode(random_rgb(40, 40), "PNG")})
     report = assemble.assemble(sources, str(root), str(tmp_path / "wide2"), dedupe_against=[str(reference)])
     assert {"source": "edits", "path": "imgs/near.jpg", "reason": "near duplicate: of ref:real/a.png (dHash distance 0)"} in report["dropped"]
+
+
+def test_the_licence_table_in_docs_lists_every_shipped_source():
+    from synthdet_tf.corpus.sources import licence_table
+
+    shipped = load_sources(os.path.join(os.path.dirname(assemble.__file__), "sources.toml"))
+    docs = pathlib.Path(__file__).parent.parent / "docs" / "source_licences.md"
+    assert docs.read_text(encoding="utf-8").endswith(licence_table(shipped))
+    assert len(licence_table(shipped).splitlines()) == len(shipped) + 2

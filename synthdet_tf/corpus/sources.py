@@ -127,3 +127,12 @@ def load_sources(path: str, only=()) -> list:
     if unknown:
         raise ValueError(f"Unknown source id(s) {unknown} in {path}; known: {sorted(known)}")
     return [s for s in sources if s.id in set(only)]
+
+
+def licence_table(sources) -> str:
+    """Every source's licence note as a Markdown table (the model card links it; `synthdet-data licences`)."""
+    escape = lambda text: text.replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| source | repository @ commit | label | family | licence note |", "|---|---|---|---|---|"]
+    for s in sources:
+        lines.append(f"| {s.id} | {s.repository} @ {s.commit[:8]} | {s.label} | {escape(s.family)} | {escape(s.licence)} |")
+    return "\n".join(lines) + "\n"
