@@ -17,6 +17,7 @@ in its skip list) are not redone, and nothing is overwritten.
 
 import csv
 import dataclasses
+import functools
 import hashlib
 import logging
 import os
@@ -165,9 +166,14 @@ def taesd_round_trip(encoder_path: str, decoder_path: str):
     return lambda batch: np.clip(np.round(run(batch).numpy() * 255.0), 0, 255).astype(np.uint8)
 
 
+@functools.lru_cache(maxsize=2)  # a photo's crops are planned one after another: decode it once
+def _decoded(path: str) -> np.ndarray:
+    return decode_rgb(path)
+
+
 def _crop(job: Job) -> np.ndarray:
     top, left, size = job.box
-    return decode_rgb(job.path)[top : top + size, left : left + size]
+    return _decoded(job.path)[top : top + size, left : left + size]
 
 
 def _row(job: Job, name: str, value: float, label: str) -> dict:
