@@ -70,7 +70,7 @@ def inspect(config):
     if _OUTPUT.value and os.path.exists(_OUTPUT.value) and not _OVERWRITE.value:
         raise app.UsageError(f"{_OUTPUT.value} exists; pass --overwrite to replace it")
     discovery = discover_from_config(config.data, progress=True)
-    summary = summarize(discovery)
+    summary = summarize(discovery, shortcut=True)
     print(format_summary(summary))
     if _OUTPUT.value:
         with open(_OUTPUT.value, "w") as f:

@@ -25,7 +25,7 @@ import os
 import numpy as np
 from PIL import Image
 
-from synthdet_tf.data.discovery import REAL, discover
+from synthdet_tf.data.discovery import REAL, data_dirs, discover
 from synthdet_tf.data.pillow_io import decode_rgb
 
 # Pinned weights: (repository, commit, encoder file, decoder file, sha256 of each).
@@ -71,8 +71,8 @@ def crop_boxes(relpath: str, height: int, width: int, size: int, count: int) -> 
 
 def plan(data_dir: str, *, name: str, size: int, per_image: int) -> tuple:
     """([Job] for every real photo at least `size` px on its short side, [(key, reason)] left out)."""
-    found = discover(data_dir)
-    folders = data_dir.split(",") if isinstance(data_dir, str) else list(data_dir)
+    folders = data_dirs(data_dir)
+    found = discover(folders)
     prefixed = len(folders) > 1
     jobs, skipped = [], []
     for r in (r for r in found.records if r.label == REAL):

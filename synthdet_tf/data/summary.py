@@ -76,8 +76,8 @@ def shortcuts(records) -> list[str]:
     return found
 
 
-def summarize(discovery) -> dict:
-    """A JSON-ready summary of a Discovery."""
+def summarize(discovery, shortcut: bool = False) -> dict:
+    """A JSON-ready summary of a Discovery; `shortcut` adds the shortcut score (a classifier fit: inspect only)."""
     records = discovery.records
     counts = collections.Counter((r.source, r.label, r.split) for r in records)
     sources = sorted({r.source for r in records})
@@ -118,7 +118,7 @@ def summarize(discovery) -> dict:
         "needs_pillow_decoder": sum(r.info.needs_pillow for r in records),
         "animated": sum(r.info.n_frames > 1 for r in records),
         "shortcuts": shortcuts(records),
-        "shortcut_score": shortcut_score(records),
+        **({"shortcut_score": shortcut_score(records)} if shortcut else {}),
         "skip_reasons": dict(discovery.skip_reasons().most_common()),
         "skipped_files": [{"relpath": s.relpath, "reason": s.reason} for s in discovery.skipped],
         "manifest": None
