@@ -25,7 +25,7 @@ import synthdet_tf
 from synthdet_tf import distribute, precision
 from synthdet_tf.callbacks import PerSourceValidation, StopOnNaN
 from synthdet_tf.data.discovery import discover_from_config, subsample
-from synthdet_tf.data.pipeline import class_weights, make_dataset
+from synthdet_tf.data.pipeline import class_weights, make_dataset, synth_probability
 from synthdet_tf.data.sampling import balanced_sample
 from synthdet_tf.data.summary import summarize
 from synthdet_tf.models import build_model
@@ -182,7 +182,7 @@ def train_and_evaluate(config, workdir: str, *, overwrite: bool = False, extra_c
         if multi_worker:
             distribute.prepare_multi_worker_model(model, train_ds)
 
-    weights = class_weights(train_records) if d.balance == "class_weight" else None
+    weights = class_weights(train_records, synth_probability(train_records, d)) if d.balance == "class_weight" else None
     model.fit(
         train_ds,
         validation_data=val_ds,

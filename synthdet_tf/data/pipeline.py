@@ -31,6 +31,7 @@ import tensorflow as tf
 from synthdet_tf import preprocess
 from synthdet_tf.data import shards
 from synthdet_tf.data.augment import augment, center_window, process_whole
+from synthdet_tf.data.fingerprints import synthesize
 from synthdet_tf.data.pillow_io import decode_rgb
 from synthdet_tf.preprocess.policy import decode_min_side, is_deterministic
 
@@ -39,13 +40,35 @@ BALANCE = ("none", "resample", "class_weight", "groups")
 CACHE = ("auto", "memory", "none")
 
 
-def class_weights(records) -> dict:
-    """{label: weight} so both classes weigh the same in the loss (mean weight 1)."""
+def synth_probability(records, cfg) -> float:
+    """How often the training stream draws a synthesised fake (config data.synth), given the records.
+
+    `synth.share` is the synthesised share of the FAKE draws: with
+    balance="resample" the fakes are half the stream, else they are the
+    records' fake fraction f plus the synthesised ones, and
+    q = share * f / (1 - share + share * f) keeps that share.
+    """
+    synth = cfg.get("synth")
+    if synth is None or synth.share <= 0:
+        return 0.0
+    if cfg.balance == "resample":
+        return 0.5 * synth.share
+    f = float(np.mean([r.label for r in records]))
+    return synth.share * f / (1.0 - synth.share + synth.share * f)
+
+
+def class_weights(records, synth_probability: float = 0.0) -> dict:
+    """{label: weight} so both classes weigh the same in the loss (mean weight 1).
+
+    `synth_probability`: the share of the stream that is synthesised fakes
+    (`synth_probability()`), counted as fakes.
+    """
     labels = np.array([r.label for r in records])
     counts = np.bincount(labels, minlength=2)
     if counts.min() == 0:
         raise ValueError(f"Both classes are needed for class weights; counts REAL/FAKE = {counts.tolist()}")
-    return {label: float(len(labels) / (2.0 * counts[label])) for label in (0, 1)}
+    real = (1.0 - synth_probability) * counts[0] / len(labels)
+    return {0: float(0.5 / real), 1: float(0.5 / (1.0 - real))}
 
 
 def _read_and_decode(path, needs_pillow, min_side):
@@ -156,6 +179,23 @@ def _class_stream(records, cfg, training, seed, stage, perturb=None):
     return ds
 
 
+def _second_pass(reals, cfg, seed, stage):
+    """The real photos again, in their own order: what the synthesised fakes are made from."""
+    return _class_stream(reals, cfg, True, None if seed is None else seed + 1, stage)
+
+
+def _synthesized(real_stream, synth, seed):
+    """FAKE elements made from real ones: each real photo plus a random upsampler's trace (data.fingerprints)."""
+    seeds = tf.data.Dataset.random(seed=None if seed is None else seed + 7919, rerandomize_each_iteration=True).batch(2)
+
+    def make(element, s):
+        image, _ = element
+        fake = synthesize(image, s, psnr=tuple(synth.psnr), jitter=tuple(synth.jitter), factors=tuple(synth.factors))
+        return tf.ensure_shape(fake, [None, None, 3]), tf.constant(1.0)
+
+    return tf.data.Dataset.zip((real_stream, seeds)).map(make, num_parallel_calls=AUTOTUNE)
+
+
 def _augmented(ds, cfg, seed):
     """Training's random steps per element: [the whole-image chain], the native crop, augmentation."""
     needs_policy = not is_deterministic(cfg.policy, True)
@@ -206,11 +246,19 @@ def make_dataset(
         if not all(by_class):
             raise ValueError("balance='resample' needs images of both classes")
         streams = [_class_stream(rs, cfg, training, seed, stage) for rs in by_class]
-        ds = tf.data.Dataset.sample_from_datasets(
-            streams, weights=[0.5, 0.5], seed=seed, rerandomize_each_iteration=True
-        )
+        weights = [0.5, 0.5]
+        q = synth_probability(records, cfg)
+        if q > 0:  # the synthesised fakes take their share of the FAKE half
+            streams.append(_synthesized(_second_pass(by_class[0], cfg, seed, stage), cfg.synth, seed))
+            weights = [0.5, 0.5 - q, q]
+        ds = tf.data.Dataset.sample_from_datasets(streams, weights=weights, seed=seed, rerandomize_each_iteration=True)
     else:
         ds = _class_stream(records, cfg, training, seed, stage, perturb)
+        q = synth_probability(records, cfg) if training else 0.0
+        if q > 0:  # class_weights(records, q) counts them with the fakes
+            synth = _synthesized(_second_pass([r for r in records if r.label == 0], cfg, seed, stage), cfg.synth, seed)
+            ds = tf.data.Dataset.sample_from_datasets([ds, synth], weights=[1.0 - q, q],
+                                                      seed=None if seed is None else seed + 2, rerandomize_each_iteration=True)
     if training:
         # Every epoch is exactly len(records) images, even if a file was
         # skipped, so Keras knows the step count (with an unknown one it
