@@ -3,6 +3,8 @@
     synthdet-generalize --config=configs/generalize.py --workdir=runs/gen_v1 \\
         --data_dir=../shared/data/dev,runs/wide [--families=FLUX,SDXL] [--min_images=50] [--external=runs/external]
     synthdet-generalize --compare=v1=runs/gen_v1,v2=runs/gen_v2   # finished runs side by side
+    synthdet-generalize --fuse=runs/gen_whole,runs/gen_local --config=configs/generalize.py --workdir=runs/gen_fused \
+        --data_dir=../shared/data/dev,runs/wide   # two finished benchmarks fused fold by fold
     synthdet-generalize --config=configs/generalize.py --model=exported/synthdet/1 --workdir=runs/score_v1 \
         --data_dir=../shared/data/dev,runs/wide   # the trained-on-everything checks for one finished model
 
@@ -21,9 +23,12 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Folder for the per-family runs 
 _MIN_IMAGES = flags.DEFINE_integer("min_images", 50, "Leave out only FAKE families with at least this many images.")
 _FAMILIES = flags.DEFINE_list("families", None, "Only these FAKE families (default: all with enough images).")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Train finished folds again.")
+_FOLDS_ONLY = flags.DEFINE_bool("folds_only", False, "Train the left-out-family folds only, no model on everything.")
 _MODEL = flags.DEFINE_string("model", None, "Instead of training: score this model (any format) with the trained-on-everything checks.")
 _EXTERNAL = flags.DEFINE_string("external", None, "External check folder (../shared/data/external/build.py makes it): "
                                 "the model trained on everything is scored on it, as-is and processing-matched.")
+_FUSE = flags.DEFINE_list("fuse", None, "Instead of training: WHOLE_WORKDIR,LOCAL_WORKDIR of two finished benchmarks; "
+                          "their fold models are fused per fold (standardised mean) on --config's folds.")
 _COMPARE = flags.DEFINE_list("compare", None, "Instead of running: print finished benchmarks side by side, as name=workdir.")
 
 
@@ -38,12 +43,21 @@ def main(argv):
         return
     if not _WORKDIR.value:
         raise app.UsageError("--workdir is required (or --compare)")
+    if _FUSE.value:
+        from synthdet_tf.evaluate import fused_lofo
+
+        if len(_FUSE.value) != 2:
+            raise app.UsageError("--fuse takes two workdirs: the whole-image benchmark's, then the local stream's")
+        print(fused_lofo.format_markdown(fused_lofo.run(config_flag.config(), *_FUSE.value, _WORKDIR.value,
+                                                         min_images=_MIN_IMAGES.value)))
+        return
     if _MODEL.value:
         print(generalization.format_markdown(generalization.score_model(config_flag.config(), _MODEL.value, _WORKDIR.value,
                                                                              external_dir=_EXTERNAL.value)))
         return
     result = generalization.run(config_flag.config(), _WORKDIR.value, min_images=_MIN_IMAGES.value,
-                                families=_FAMILIES.value, overwrite=_OVERWRITE.value, external_dir=_EXTERNAL.value)
+                                families=_FAMILIES.value, overwrite=_OVERWRITE.value, external_dir=_EXTERNAL.value,
+                                folds_only=_FOLDS_ONLY.value)
     print(generalization.format_markdown(result))
 
 

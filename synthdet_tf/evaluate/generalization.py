@@ -102,10 +102,12 @@ def full_model_checks(backend, threshold, test, independent, face_sources=()) ->
     return out
 
 
-def run(config, workdir: str, *, min_images: int = 50, families=None, overwrite: bool = False, external_dir=None) -> dict:
+def run(config, workdir: str, *, min_images: int = 50, families=None, overwrite: bool = False, external_dir=None,
+        folds_only: bool = False) -> dict:
     """Trains every fold under `workdir` (finished folds are reused); returns and writes the results.
 
     `external_dir`: the external check folder, scored by the `_all` model (evaluation only).
+    `folds_only`: no `_all` model (e.g. a stream whose fusion is benchmarked with `fused_lofo`).
     """
     found = discover_from_config(config.data)
     pool, independent = split_held_out(found.records, config.data.held_out_sources)
@@ -123,16 +125,19 @@ def run(config, workdir: str, *, min_images: int = 50, families=None, overwrite:
                **loso.held_out_scores(real, predict_logits(backend, f["held_out"]), threshold)}
         rows.append(row)
         logging.info("Left out %s: %s", family, row)
-    everything = {"train": [r for r in pool if r.split == "train"], "val": [r for r in pool if r.split == "val"]}
-    backend, threshold = loso.train_fold(config, os.path.join(workdir, ALL), found, everything, overwrite)
-    test = [r for r in pool if r.split == "test"]
     result = {
         "held_out_sources": list(config.data.held_out_sources),
         "families": rows,
         "mean_auc": float(np.mean([r["auc"] for r in rows])) if rows else float("nan"),
         "min_auc": float(np.min([r["auc"] for r in rows])) if rows else float("nan"),
-        "all": {"threshold": threshold, **full_model_checks(backend, threshold, test, independent, config.data.face_sources)},
+        "all": {},
     }
+    if folds_only:
+        return _finish(result, None, workdir, None)
+    everything = {"train": [r for r in pool if r.split == "train"], "val": [r for r in pool if r.split == "val"]}
+    backend, threshold = loso.train_fold(config, os.path.join(workdir, ALL), found, everything, overwrite)
+    test = [r for r in pool if r.split == "test"]
+    result["all"] = {"threshold": threshold, **full_model_checks(backend, threshold, test, independent, config.data.face_sources)}
     return _finish(result, backend, workdir, external_dir)
 
 
@@ -177,6 +182,8 @@ def format_markdown(result: dict, title: str = "") -> str:
             lines.append(f"| {r['family']} | {r['n_fake']} | {r['auc']:.3f} | {r['ap']:.3f} | {r['fake_recall']:.3f} |")
         lines += [f"| **mean** (min) | | **{result['mean_auc']:.3f}** ({result['min_auc']:.3f}) | | |", ""]
     a = result["all"]
+    if not a:
+        return "\n".join(lines) + "\n"
     which = f"Model {result['model']}, at its stored threshold" if "model" in result else "Model trained on everything"
     lines += [f"{which} (threshold {a['threshold']:.3f}, chosen on validation):", "",
               "| check | n | balanced acc. | AUC | REAL recall | FAKE recall |", "|---|---:|---:|---:|---:|---:|"]
