@@ -335,3 +335,14 @@ def test_the_licence_table_in_docs_lists_every_shipped_source():
     docs = pathlib.Path(__file__).parent.parent / "docs" / "source_licences.md"
     assert docs.read_text(encoding="utf-8").endswith(licence_table(shipped))
     assert len(licence_table(shipped).splitlines()) == len(shipped) + 2
+
+
+def test_a_pair_whose_real_is_a_duplicate_of_a_kept_real_is_paired_through_it(repos, tmp_path):
+    root, first, second = repos
+    text = sources_text(first, second, PAIRED.format(second=second, target="imgs/dup.png", **TWO_EDITS))
+    text = text.replace('include = ["imgs/new.png", "imgs/a.png"]', 'include = ["imgs/new.png", "imgs/a.png", "imgs/dup.png"]')
+    sources = [s for s in parse_sources(text) if s.id in ("new", "edits")]
+    report = assemble.assemble(sources, str(root), str(tmp_path / "wide"))
+    assert any(d["path"] == "imgs/dup.png" and d["reason"].startswith("duplicate: same bytes as real/new__a.png") for d in report["dropped"])
+    edits = [r for r in read_csv(tmp_path / "wide" / "MANIFEST.csv") if r["source"] == "edits"]
+    assert len(edits) == 2 and {r["aligned_with"] for r in edits} == {"real/new__a.png"}

@@ -262,7 +262,7 @@ def assemble(sources, repos_dir: str, out: str, *, dedupe_against=(), clone_url:
         if not builder.manifest:
             raise NothingUsableError("no usable file came out of any source: " + "; ".join(
                 f"{r.id}: {r.error or dict(r.skipped)}" for r in reports))
-        link_pairs(sources, builder.manifest)
+        link_pairs(sources, builder.manifest, builder.dropped)
         report = _report(sources, reports, builder, references, max_distance)
         _write_csv(os.path.join(staging, "MANIFEST.csv"), MANIFEST_FIELDS, builder.manifest)
         _write_csv(os.path.join(staging, "IMAGE_STATS.csv"), STATS_FIELDS, builder.stats)
@@ -275,14 +275,23 @@ def assemble(sources, repos_dir: str, out: str, *, dedupe_against=(), clone_url:
     return report
 
 
-def link_pairs(sources, manifest: list) -> None:
+_KEPT_TWIN = re.compile(r"(?:same bytes as|near duplicate: of) (real/\S+)")
+
+
+def link_pairs(sources, manifest: list, dropped=()) -> None:
     """Fills `aligned_with` of every fake of a paired source with the corpus relpath of its real.
 
-    A real the corpus did not keep (a duplicate, too small) still names the pair,
-    as `<repository>:<path>`, so both would fall in one split if it came back.
+    A real dropped as a duplicate of a real the corpus kept is paired through
+    that one (the same picture, so the pair keeps one split). A real the corpus
+    did not keep otherwise (a reference image's twin, too small) still names
+    the pair, as `<repository>:<path>`, so both would fall in one split if it came back.
     """
     by_id = {s.id: s for s in sources}
     kept = {(row["repository"], row["path"]): row["relpath"] for row in manifest if row["label"] == "real"}
+    for d in dropped:
+        twin = _KEPT_TWIN.search(d["reason"])
+        if twin and d["source"] in by_id and by_id[d["source"]].label == "real":
+            kept.setdefault((by_id[d["source"]].repository, d["path"]), twin.group(1))
     for row in manifest:
         source = by_id[row["source"]]
         if not source.aligned_from:
