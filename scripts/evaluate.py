@@ -33,6 +33,8 @@ _METHOD = flags.DEFINE_enum("threshold_method", "balanced_accuracy", ["balanced_
 _TARGET_FPR = flags.DEFINE_float("target_fpr", 0.05, "With --threshold_method=fpr: the largest share of real images called fake.")
 _TEMPERATURE = flags.DEFINE_bool("temperature", False, "Fit a temperature on val (calibrated probabilities).")
 _RECALIBRATE = flags.DEFINE_bool("recalibrate", False, "Choose the threshold again, replacing the one stored with the model.")
+_SYNTH_CHECK = flags.DEFINE_bool("synth_check", False, "With --data_dir: AUC of the split's REAL images against themselves "
+                                  "with a random upsampler's trace added (data.fingerprints).")
 _BATCH = flags.DEFINE_integer("batch_size", 32, "Images per batch.")
 _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Replace a report already in --output_dir.")
 
@@ -42,7 +44,12 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     if not (_DATA_DIR.value or _EXTERNAL.value):
         raise app.UsageError("Give --data_dir, --external or both")
-    if _DATA_DIR.value:
+    if _DATA_DIR.value and _SYNTH_CHECK.value:
+        from synthdet_tf.evaluate import synth_check
+
+        r = synth_check.check(_MODEL.value, _DATA_DIR.value, _OUTPUT_DIR.value, split=_SPLIT.value)
+        print(f"{r['split']} reals ({r['n_real']}) against themselves + an upsampler's trace: AUC {r['auc']:.4f}")
+    elif _DATA_DIR.value:
         _report()
     if _EXTERNAL.value:
         from synthdet_tf.evaluate import external

@@ -234,3 +234,22 @@ def test_shipped_fusion_on_real_dev_images(shared_dev):
     np.testing.assert_allclose([r.logit for r in results], fused.fuse(backend.params, z_whole, z_local, has_crop), atol=1e-4)
     int8 = list(Detector.load(os.path.join(shipped, "tflite", "synthdet_fused_v3_int8.json")).detect(paths))
     assert np.mean([abs(a.fake_probability - b.fake_probability) for a, b in zip(results, int8)]) < 0.1
+
+
+def test_synth_check_scores_every_real_twice_and_repeats_itself(crop_run, tmp_path):
+    import json
+
+    from synthdet_tf.data.discovery import discover
+    from tests.test_scripts import run_script
+
+    n_real = sum(r.label == 0 and r.split == "test" for r in discover(str(crop_run / "data")).records)
+    result = run_script("synthdet_scripts.evaluate", f"--model={crop_run / 'run'}", f"--data_dir={crop_run / 'data'}",
+                        "--synth_check", f"--output_dir={tmp_path / 'a'}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    first = json.loads((tmp_path / "a" / "synth_check.json").read_text())
+    assert first["n_real"] == n_real > 0 and 0.0 <= first["auc"] <= 1.0 and f"AUC {first['auc']:.4f}" in result.stdout
+    from synthdet_tf.evaluate import synth_check
+
+    again = synth_check.check(str(crop_run / "run"), str(crop_run / "data"), str(tmp_path / "b"))
+    assert again["auc"] == pytest.approx(first["auc"], abs=1e-6)  # each image's trace is seeded by its pixels
+    assert again["mean_logit_shift"] != 0.0  # the trace reached the model
