@@ -62,8 +62,8 @@ def _upsample_once(d, kind, seed, jitter):
 
     up = tf.switch_case(kind, [nearest, transposed, pixel_shuffle, bilinear])
     up = tf.ensure_shape(up, [1, None, None, 3])
-    smooth = tf.eye(3)[None, None] * tf.pad(tf.ones([1, 1]), [[1, 1], [1, 1]])[:, :, None, None]
-    kernel = smooth + tf.random.stateless_normal([3, 3, 3, 3], seed=seeds[1]) * jitter * 0.25
+    identity = tf.eye(3)[None, None] * tf.pad(tf.ones([1, 1]), [[1, 1], [1, 1]])[:, :, None, None]  # 3x3, centre tap
+    kernel = identity + tf.random.stateless_normal([3, 3, 3, 3], seed=seeds[1]) * jitter * 0.25
     return tf.nn.conv2d(tf.pad(up, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="SYMMETRIC"), kernel, 1, "VALID")
 
 
