@@ -103,7 +103,13 @@ def test_pipeline_mixes_synthesized_fakes_made_from_the_reals(red_and_blue, data
     assert np.concatenate(y_eval).sum() == 10
 
 
-def test_no_synth_config_changes_nothing(red_and_blue, data_config):
+def test_no_synth_config_changes_nothing_and_bad_ones_are_named(red_and_blue, data_config):
     records = discover(str(red_and_blue), verify=False).records
     assert synth_probability(records, data_config) == 0.0
     assert class_weights(records, 0.0) == class_weights(records)
+    data_config.synth = ml_collections.ConfigDict({"share": 1.5, "psnr": (30.0, 42.0), "jitter": (0.05, 0.5), "factors": (2, 4)})
+    with pytest.raises(ValueError, match="in \\(0, 1\\]"):
+        synth_probability(records, data_config)
+    data_config.synth.share = 0.5
+    with pytest.raises(ValueError, match="training records hold none"):
+        synth_probability([r for r in records if r.label == 1], data_config)

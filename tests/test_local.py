@@ -209,8 +209,9 @@ def test_fused_detector_is_the_same_in_every_format(crop_run, tmp_path):
                                KerasBackend(str(crop_run / "run")).logits(crops), atol=1e-4)
 
 
-def test_shipped_fusion_on_real_dev_images(shared_dev):
-    """exported/synthdet_fused_v3.json: v2 and the local stream, the card's threshold; the int8 pair agrees."""
+@pytest.mark.parametrize("version, threshold", [(3, 0.442), (4, 0.444)])
+def test_shipped_fusion_on_real_dev_images(shared_dev, version, threshold):
+    """exported/synthdet_fused_v<N>.json: v2 and the local stream, the card's threshold; the int8 pair agrees."""
     import os
 
     from synthdet_tf.data.discovery import discover, subsample
@@ -218,10 +219,11 @@ def test_shipped_fusion_on_real_dev_images(shared_dev):
     from synthdet_tf.inference import fused
 
     shipped = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exported")
-    detector = Detector.load(os.path.join(shipped, "synthdet_fused_v3.json"))
+    detector = Detector.load(os.path.join(shipped, f"synthdet_fused_v{version}.json"))
     backend = detector.backend
-    assert detector.threshold == pytest.approx(0.442, abs=5e-4) and backend.params["rule"] == "standardized_mean"
+    assert detector.threshold == pytest.approx(threshold, abs=5e-4) and backend.params["rule"] == "standardized_mean"
     assert backend.whole.path == os.path.join(shipped, "synthdet", "2")
+    assert backend.local.path == os.path.join(shipped, "synthdet_fused_local", str(version))
     assert (backend.local.spec.policy, backend.local.spec.image_size, backend.local.spec.crops) == ("random_crop", 128, 16)
     records = subsample([r for r in discover(str(shared_dev)).split("test") if min(r.info.width, r.info.height) >= 128], 24)
     paths = [r.path for r in records]
@@ -232,7 +234,7 @@ def test_shipped_fusion_on_real_dev_images(shared_dev):
     z_local, has_crop = fused.member_logits(backend.local, contents)
     assert has_crop.all()
     np.testing.assert_allclose([r.logit for r in results], fused.fuse(backend.params, z_whole, z_local, has_crop), atol=1e-4)
-    int8 = list(Detector.load(os.path.join(shipped, "tflite", "synthdet_fused_v3_int8.json")).detect(paths))
+    int8 = list(Detector.load(os.path.join(shipped, "tflite", f"synthdet_fused_v{version}_int8.json")).detect(paths))
     assert np.mean([abs(a.fake_probability - b.fake_probability) for a, b in zip(results, int8)]) < 0.1
 
 

@@ -51,6 +51,10 @@ def synth_probability(records, cfg) -> float:
     synth = cfg.get("synth")
     if synth is None or synth.share <= 0:
         return 0.0
+    if not 0.0 < synth.share <= 1.0:
+        raise ValueError(f"data.synth.share is the synthesised share of the FAKE draws, in (0, 1]; got {synth.share}")
+    if not any(r.label == 0 for r in records):
+        raise ValueError("data.synth makes its fakes from real photos, and the training records hold none")
     if cfg.balance == "resample":
         return 0.5 * synth.share
     f = float(np.mean([r.label for r in records]))
