@@ -43,6 +43,8 @@ def main(argv):
         return
     if not _WORKDIR.value:
         raise app.UsageError("--workdir is required (or --compare)")
+    if _FOLDS_ONLY.value and _EXTERNAL.value:
+        raise app.UsageError("--external is scored by the model trained on everything, which --folds_only skips")
     if _FUSE.value:
         from synthdet_tf.evaluate import fused_lofo
 

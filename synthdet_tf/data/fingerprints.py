@@ -105,6 +105,8 @@ def synthesize(image, seed, psnr=(30.0, 42.0), jitter=(0.05, 0.5), factors=(2, 4
     most). The trace is scaled so the fake's PSNR against the real is drawn
     uniformly from `psnr` (before rounding to uint8).
     """
+    if any(f < 2 or f & (f - 1) for f in factors):
+        raise ValueError(f"factors are total upsampling factors built from 2x stages (2, 4, 8, ...); got {factors}")
     multiple = max(factors)
     shape = tf.shape(image)
     image = image[: shape[0] // multiple * multiple, : shape[1] // multiple * multiple]
@@ -114,8 +116,3 @@ def synthesize(image, seed, psnr=(30.0, 42.0), jitter=(0.05, 0.5), factors=(2, 4
     scale = tf.sqrt(target_mse / tf.maximum(tf.reduce_mean(tf.square(t)), 1e-6))
     return to_uint8(tf.cast(image, tf.float32) + scale * t)
 
-
-def psnr_of(real, fake):
-    """PSNR in dB of uint8 `fake` against uint8 `real` (same shape)."""
-    mse = tf.reduce_mean(tf.square(tf.cast(real, tf.float32) - tf.cast(fake, tf.float32)))
-    return 10.0 * tf.math.log(255.0**2 / tf.maximum(mse, 1e-10)) / tf.math.log(10.0)

@@ -37,15 +37,19 @@ def _finished(workdir: str, family: str) -> bool:
 
 
 def _fold_logits(run_dir: str, parts: dict) -> dict:
-    """{part: logits} of the fold model in `run_dir`, kept beside it (scoring a crop model takes minutes)."""
+    """{part: logits} of the fold model in `run_dir`, kept beside it (scoring a crop model takes minutes).
+
+    The cache holds each part's relpaths too, so a changed corpus is scored again.
+    """
     cache = os.path.join(run_dir, LOGITS)
+    names = {k: np.array([r.relpath for r in v]) for k, v in parts.items()}
     if os.path.exists(cache):
         with np.load(cache) as stored:
-            if all(k in stored and len(stored[k]) == len(v) for k, v in parts.items()):
+            if all(f"{k}_relpaths" in stored and np.array_equal(stored[f"{k}_relpaths"], names[k]) for k in parts):
                 return {k: stored[k] for k in parts}
     backend = KerasBackend(run_dir)
     out = {k: predict_logits(backend, v, desc=f"{os.path.basename(run_dir)} {k}") for k, v in parts.items()}
-    np.savez(cache, **out)
+    np.savez(cache, **out, **{f"{k}_relpaths": v for k, v in names.items()})
     return out
 
 
