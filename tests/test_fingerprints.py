@@ -8,7 +8,8 @@ import tensorflow as tf
 from synthdet_tf.corpus.reconstruct import psnr
 from synthdet_tf.data import fingerprints
 from synthdet_tf.data.discovery import discover
-from synthdet_tf.data.pipeline import class_weights, make_dataset, synth_probability
+from synthdet_tf.data.augment import process_whole
+from synthdet_tf.data.pipeline import class_weights, make_dataset, synth_probability, trace_after_process
 from tests.conftest import encode, random_rgb, write_folder
 
 
@@ -114,3 +115,48 @@ def test_no_synth_config_changes_nothing_and_bad_ones_are_named(red_and_blue, da
     data_config.synth.share = 0.5
     with pytest.raises(ValueError, match="training records hold none"):
         synth_probability([r for r in records if r.label == 1], data_config)
+
+
+def _with_chain(data_config, after_process):
+    data_config.policy = "random_crop"
+    data_config.image_size = 16
+    data_config.process = ml_collections.ConfigDict({
+        "downscale": {"p": 0.0, "scale": (1.0, 1.0)},
+        "jpeg": {"p": 1.0, "quality": (50, 50)},
+        "webp": {"p": 0.0, "quality": (65, 100)},
+    })
+    data_config.synth = ml_collections.ConfigDict({"share": 0.5, "psnr": (30.0, 42.0), "jitter": (0.05, 0.5),
+                                                   "factors": (2, 4), "after_process": after_process})
+    return data_config
+
+
+@pytest.mark.parametrize("after_process", [False, True])
+def test_trace_after_the_chain_keeps_the_mix_and_the_labels(red_and_blue, data_config, after_process):
+    data_config = _with_chain(data_config, after_process)
+    records = discover(str(red_and_blue), verify=False).records
+    q = synth_probability(records, data_config)
+    ys, reds = [], []
+    ds = make_dataset(records, data_config, batch_size=8, training=True, seed=0)
+    for _ in range(10):
+        for x, y in ds:
+            x = x.numpy().astype(np.float32)
+            ys.append(y.numpy()), reds.append(x[..., 0].mean(axis=(1, 2)) > x[..., 2].mean(axis=(1, 2)))
+    y, red = np.concatenate(ys), np.concatenate(reds)
+    assert not np.any((y == 0) & ~red)
+    assert abs(((y == 1) & red).mean() - q) < 0.05
+
+
+def test_trace_after_the_chain_is_the_last_change(shared_dev, data_config):
+    """The fake is its processed real plus a trace at the configured PSNR: the JPEG does not wear it down."""
+    from PIL import Image
+
+    cfg = _with_chain(data_config, True)
+    real = tf.constant(np.asarray(Image.open(sorted((shared_dev / "real").rglob("*.jpg"))[3]).convert("RGB")))
+    for s in range(6):
+        process_seed, synth_seed = tf.constant([s, 2], tf.int64), tf.constant([s, 3], tf.int64)
+        processed = process_whole(real, process_seed, cfg.process, cfg.image_size).numpy()
+        fake = trace_after_process(real, process_seed, synth_seed, cfg).numpy()
+        h, w = fake.shape[:2]
+        assert h >= cfg.image_size and (processed.shape[0] - h) < 4 and (processed.shape[1] - w) < 4
+        np.testing.assert_array_equal(fake, fingerprints.synthesize(tf.constant(processed), synth_seed).numpy())
+        assert 29.5 <= psnr(processed[:h, :w], fake) <= 42.5

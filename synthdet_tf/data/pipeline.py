@@ -188,33 +188,73 @@ def _second_pass(reals, cfg, seed, stage):
     return _class_stream(reals, cfg, True, None if seed is None else seed + 1, stage)
 
 
-def _synthesized(real_stream, synth, seed):
-    """FAKE elements made from real ones: each real photo plus a random upsampler's trace (data.fingerprints)."""
+def _synth_args(synth):
+    return dict(psnr=tuple(synth.psnr), jitter=tuple(synth.jitter), factors=tuple(synth.factors))
+
+
+def _after_process(cfg) -> bool:
+    """data.synth.after_process: the trace goes on after the processing chain, as a generator's last step."""
+    synth = cfg.get("synth")
+    after = bool(synth is not None and synth.get("after_process", False))
+    if after and cfg.get("process") is None:
+        raise ValueError("data.synth.after_process adds the trace after data.process, and there is no data.process")
+    return after
+
+
+def _synthesized(real_stream, synth, seed, after_process=False):
+    """FAKE elements made from real ones: each real photo plus a random upsampler's trace (data.fingerprints).
+
+    With `after_process` the elements are the real photos, labelled FAKE and
+    tagged, and `_augmented` adds the trace after the processing chain.
+    """
+    if after_process:
+        return real_stream.map(lambda im, y: (im, tf.constant(1.0), tf.constant(True)), num_parallel_calls=AUTOTUNE)
     seeds = tf.data.Dataset.random(seed=None if seed is None else seed + 7919, rerandomize_each_iteration=True).batch(2)
 
     def make(element, s):
         image, _ = element
-        fake = synthesize(image, s, psnr=tuple(synth.psnr), jitter=tuple(synth.jitter), factors=tuple(synth.factors))
+        fake = synthesize(image, s, **_synth_args(synth))
         return tf.ensure_shape(fake, [None, None, 3]), tf.constant(1.0)
 
     return tf.data.Dataset.zip((real_stream, seeds)).map(make, num_parallel_calls=AUTOTUNE)
 
 
+def _untagged(ds):
+    return ds.map(lambda im, y: (im, y, tf.constant(False)), num_parallel_calls=AUTOTUNE)
+
+
+def trace_after_process(image, process_seed, synth_seed, cfg):
+    """A synthesised fake the way `data.synth.after_process` makes it: the chain, then the trace.
+
+    uint8 [H, W, 3] real photo -> uint8: `process_whole` with `process_seed`,
+    then `synthesize` with `synth_seed`, so the trace is the image's last
+    change, as a generator's decoder is, and no JPEG or downscale wears it down.
+    """
+    processed = process_whole(image, process_seed, cfg.process, cfg.image_size)
+    return synthesize(processed, synth_seed, **_synth_args(cfg.synth))
+
+
 def _augmented(ds, cfg, seed):
-    """Training's random steps per element: [the whole-image chain], the native crop, augmentation."""
+    """Training's random steps per element: [the whole-image chain], [the trace], the native crop, augmentation."""
     needs_policy = not is_deterministic(cfg.policy, True)
     seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
     process = cfg.get("process")  # the whole-image chain before a native crop (augment.process_whole)
     if process is not None and not needs_policy:
         raise ValueError(f"data.process works before a random native crop; policy {cfg.policy!r} has none")
+    after = _after_process(cfg)
 
     def train_map(element, s):
-        image, label = element
+        image, label = element[:2]
         if process is None:  # two draws, as before the chain existed, so older runs repeat exactly
             crop_seed, aug_seed = tf.unstack(tf.random.experimental.stateless_split(s, 2))
-        else:
+        elif not after:
             crop_seed, aug_seed, process_seed = tf.unstack(tf.random.experimental.stateless_split(s, 3))
             image = process_whole(image, process_seed, process, cfg.image_size)
+        else:  # element[2]: a real photo drawn to become a synthesised fake
+            crop_seed, aug_seed, process_seed, synth_seed = tf.unstack(tf.random.experimental.stateless_split(s, 4))
+            image = tf.cond(element[2], lambda: trace_after_process(image, process_seed, synth_seed, cfg),
+                            lambda: process_whole(image, process_seed, process, cfg.image_size))
+            image = tf.ensure_shape(image, [None, None, 3])
         if needs_policy:
             image = preprocess.apply_policy(image, cfg.policy, cfg.image_size, training=True, seed=crop_seed)
         return augment(image, aug_seed, cfg.augment), label
@@ -253,15 +293,19 @@ def make_dataset(
         weights = [0.5, 0.5]
         q = synth_probability(records, cfg)
         if q > 0:  # the synthesised fakes take their share of the FAKE half
-            streams.append(_synthesized(_second_pass(by_class[0], cfg, seed, stage), cfg.synth, seed))
+            after = _after_process(cfg)
+            if after:
+                streams = [_untagged(s) for s in streams]
+            streams.append(_synthesized(_second_pass(by_class[0], cfg, seed, stage), cfg.synth, seed, after))
             weights = [0.5, 0.5 - q, q]
         ds = tf.data.Dataset.sample_from_datasets(streams, weights=weights, seed=seed, rerandomize_each_iteration=True)
     else:
         ds = _class_stream(records, cfg, training, seed, stage, perturb)
         q = synth_probability(records, cfg) if training else 0.0
         if q > 0:  # class_weights(records, q) counts them with the fakes
-            synth = _synthesized(_second_pass([r for r in records if r.label == 0], cfg, seed, stage), cfg.synth, seed)
-            ds = tf.data.Dataset.sample_from_datasets([ds, synth], weights=[1.0 - q, q],
+            after = _after_process(cfg)
+            synth = _synthesized(_second_pass([r for r in records if r.label == 0], cfg, seed, stage), cfg.synth, seed, after)
+            ds = tf.data.Dataset.sample_from_datasets([_untagged(ds) if after else ds, synth], weights=[1.0 - q, q],
                                                       seed=None if seed is None else seed + 2, rerandomize_each_iteration=True)
     if training:
         # Every epoch is exactly len(records) images, even if a file was
