@@ -130,7 +130,7 @@ def _with_chain(data_config, after_process):
     return data_config
 
 
-@pytest.mark.parametrize("after_process", [False, True])
+@pytest.mark.parametrize("after_process", [False, True, 0.5])
 def test_trace_after_the_chain_keeps_the_mix_and_the_labels(red_and_blue, data_config, after_process):
     data_config = _with_chain(data_config, after_process)
     records = discover(str(red_and_blue), verify=False).records
@@ -160,3 +160,14 @@ def test_trace_after_the_chain_is_the_last_change(shared_dev, data_config):
         assert h >= cfg.image_size and (processed.shape[0] - h) < 4 and (processed.shape[1] - w) < 4
         np.testing.assert_array_equal(fake, fingerprints.synthesize(tf.constant(processed), synth_seed).numpy())
         assert 29.5 <= psnr(processed[:h, :w], fake) <= 42.5
+
+
+def test_after_process_share_is_checked(red_and_blue, data_config):
+    records = discover(str(red_and_blue), verify=False).records
+    data_config = _with_chain(data_config, 1.5)
+    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
+        make_dataset(records, data_config, batch_size=8, training=True, seed=0)
+    data_config = _with_chain(data_config, 0.5)
+    data_config.process = None
+    with pytest.raises(ValueError, match="no data.process"):
+        make_dataset(records, data_config, batch_size=8, training=True, seed=0)

@@ -192,13 +192,19 @@ def _synth_args(synth):
     return dict(psnr=tuple(synth.psnr), jitter=tuple(synth.jitter), factors=tuple(synth.factors))
 
 
-def _after_process(cfg) -> bool:
-    """data.synth.after_process: the trace goes on after the processing chain, as a generator's last step."""
+def _after_share(cfg) -> float:
+    """data.synth.after_process: how many synthesised fakes get the trace after the processing chain.
+
+    True (1.0): all, as a generator's decoder is the last step; a share in
+    (0, 1): the rest get it before the chain, as with False (0.0).
+    """
     synth = cfg.get("synth")
-    after = bool(synth is not None and synth.get("after_process", False))
-    if after and cfg.get("process") is None:
+    share = float(synth.get("after_process", False)) if synth is not None else 0.0
+    if not 0.0 <= share <= 1.0:
+        raise ValueError(f"data.synth.after_process is a share of the synthesised fakes, in [0, 1]; got {share}")
+    if share > 0 and cfg.get("process") is None:
         raise ValueError("data.synth.after_process adds the trace after data.process, and there is no data.process")
-    return after
+    return share
 
 
 def _synthesized(real_stream, synth, seed, after_process=False):
@@ -241,7 +247,16 @@ def _augmented(ds, cfg, seed):
     process = cfg.get("process")  # the whole-image chain before a native crop (augment.process_whole)
     if process is not None and not needs_policy:
         raise ValueError(f"data.process works before a random native crop; policy {cfg.policy!r} has none")
-    after = _after_process(cfg)
+    after = _after_share(cfg)
+
+    def flagged(image, process_seed, synth_seed):
+        """A real photo drawn to become a synthesised fake: the trace after the chain, or before it."""
+        if after == 1.0:
+            return trace_after_process(image, process_seed, synth_seed, cfg)
+        u = tf.random.stateless_uniform([], seed=tf.random.experimental.stateless_fold_in(synth_seed, 7))
+        return tf.cond(u < after, lambda: trace_after_process(image, process_seed, synth_seed, cfg),
+                       lambda: process_whole(synthesize(image, synth_seed, **_synth_args(cfg.synth)), process_seed, process,
+                                             cfg.image_size))
 
     def train_map(element, s):
         image, label = element[:2]
@@ -252,7 +267,7 @@ def _augmented(ds, cfg, seed):
             image = process_whole(image, process_seed, process, cfg.image_size)
         else:  # element[2]: a real photo drawn to become a synthesised fake
             crop_seed, aug_seed, process_seed, synth_seed = tf.unstack(tf.random.experimental.stateless_split(s, 4))
-            image = tf.cond(element[2], lambda: trace_after_process(image, process_seed, synth_seed, cfg),
+            image = tf.cond(element[2], lambda: flagged(image, process_seed, synth_seed),
                             lambda: process_whole(image, process_seed, process, cfg.image_size))
             image = tf.ensure_shape(image, [None, None, 3])
         if needs_policy:
@@ -293,7 +308,7 @@ def make_dataset(
         weights = [0.5, 0.5]
         q = synth_probability(records, cfg)
         if q > 0:  # the synthesised fakes take their share of the FAKE half
-            after = _after_process(cfg)
+            after = _after_share(cfg) > 0
             if after:
                 streams = [_untagged(s) for s in streams]
             streams.append(_synthesized(_second_pass(by_class[0], cfg, seed, stage), cfg.synth, seed, after))
@@ -303,7 +318,7 @@ def make_dataset(
         ds = _class_stream(records, cfg, training, seed, stage, perturb)
         q = synth_probability(records, cfg) if training else 0.0
         if q > 0:  # class_weights(records, q) counts them with the fakes
-            after = _after_process(cfg)
+            after = _after_share(cfg) > 0
             synth = _synthesized(_second_pass([r for r in records if r.label == 0], cfg, seed, stage), cfg.synth, seed, after)
             ds = tf.data.Dataset.sample_from_datasets([_untagged(ds) if after else ds, synth], weights=[1.0 - q, q],
                                                       seed=None if seed is None else seed + 2, rerandomize_each_iteration=True)
