@@ -211,7 +211,8 @@ def _synthesized(real_stream, synth, seed, after_process=False):
     """FAKE elements made from real ones: each real photo plus a random upsampler's trace (data.fingerprints).
 
     With `after_process` the elements are the real photos, labelled FAKE and
-    tagged, and `_augmented` adds the trace after the processing chain.
+    tagged, and `_augmented` adds the trace around the processing chain
+    (after it, or before it for the rest of `data.synth.after_process`'s share).
     """
     if after_process:
         return real_stream.map(lambda im, y: (im, tf.constant(1.0), tf.constant(True)), num_parallel_calls=AUTOTUNE)
