@@ -226,8 +226,12 @@ def _synthesized(real_stream, synth, seed, after_process=False):
     return tf.data.Dataset.zip((real_stream, seeds)).map(make, num_parallel_calls=AUTOTUNE)
 
 
-def _untagged(ds):
-    return ds.map(lambda im, y: (im, y, tf.constant(False)), num_parallel_calls=AUTOTUNE)
+def _with_synthesized(streams, reals, cfg, seed, stage) -> list:
+    """`streams` plus the stream of synthesised fakes made from `reals`; all tagged when the trace comes later."""
+    after = _after_share(cfg) > 0
+    if after:
+        streams = [s.map(lambda im, y: (im, y, tf.constant(False)), num_parallel_calls=AUTOTUNE) for s in streams]
+    return [*streams, _synthesized(_second_pass(reals, cfg, seed, stage), cfg.synth, seed, after)]
 
 
 def trace_after_process(image, process_seed, synth_seed, cfg):
@@ -309,19 +313,15 @@ def make_dataset(
         weights = [0.5, 0.5]
         q = synth_probability(records, cfg)
         if q > 0:  # the synthesised fakes take their share of the FAKE half
-            after = _after_share(cfg) > 0
-            if after:
-                streams = [_untagged(s) for s in streams]
-            streams.append(_synthesized(_second_pass(by_class[0], cfg, seed, stage), cfg.synth, seed, after))
+            streams = _with_synthesized(streams, by_class[0], cfg, seed, stage)
             weights = [0.5, 0.5 - q, q]
         ds = tf.data.Dataset.sample_from_datasets(streams, weights=weights, seed=seed, rerandomize_each_iteration=True)
     else:
         ds = _class_stream(records, cfg, training, seed, stage, perturb)
         q = synth_probability(records, cfg) if training else 0.0
         if q > 0:  # class_weights(records, q) counts them with the fakes
-            after = _after_share(cfg) > 0
-            synth = _synthesized(_second_pass([r for r in records if r.label == 0], cfg, seed, stage), cfg.synth, seed, after)
-            ds = tf.data.Dataset.sample_from_datasets([_untagged(ds) if after else ds, synth], weights=[1.0 - q, q],
+            streams = _with_synthesized([ds], [r for r in records if r.label == 0], cfg, seed, stage)
+            ds = tf.data.Dataset.sample_from_datasets(streams, weights=[1.0 - q, q],
                                                       seed=None if seed is None else seed + 2, rerandomize_each_iteration=True)
     if training:
         # Every epoch is exactly len(records) images, even if a file was
