@@ -79,3 +79,17 @@ def test_the_serving_client_converts_what_the_served_graph_cannot_decode():
     detector = Detector.load("exported/synthdet/1")
     direct = detector.backend.logits(model_views(heic, detector.spec))
     assert prob == pytest.approx(float(1 / (1 + np.exp(-direct[0]))), abs=1e-5)
+
+
+@pytest.mark.parametrize("fmt, size", [("PNG", (80, 100)), ("JPEG", (80, 100)), ("PNG", (20, 60)), ("HEIF", (80, 100)),
+                                       ("WEBP", (80, 100)), ("GIF", (80, 100))])
+def test_a_fused_detectors_shared_decode_gives_each_stream_its_own_views(fmt, size):
+    """shared_views decodes a file once for both streams, and each still gets exactly what model_views gives it."""
+    from synthdet_tf.inference.views import shared_views
+
+    contents = encoded(fmt, random_rgb(*size, seed=11))
+    specs = (PreprocessSpec("resize", 24, "tiny"), PreprocessSpec("random_crop", 32, "tiny", crops=4))
+    shared = shared_views(contents, specs)
+    for spec, views in zip(specs, shared):
+        np.testing.assert_array_equal(views, model_views(contents, spec))
+    assert [len(v) for v in shared] == [1, 4 if min(size) >= 32 else 1]

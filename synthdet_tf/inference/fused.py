@@ -21,7 +21,7 @@ import os
 import numpy as np
 
 from synthdet_tf.inference.base import Backend
-from synthdet_tf.inference.views import logits_per_file, model_views, pool_logits
+from synthdet_tf.inference.views import logits_per_file, model_views, pool_logits, shared_views
 
 FUSED_FILE = "fusion.json"
 
@@ -32,9 +32,12 @@ def fuse(params: dict, z_whole, z_local, has_crop) -> np.ndarray:
     return (params["a_whole"] * np.asarray(z_whole, float) + params["a_local"] * z_local + params["bias"]).astype(np.float32)
 
 
-def member_logits(backend, contents_list) -> tuple[np.ndarray, np.ndarray]:
-    """(pooled logit per file, whether the file held at least one native crop) for one member model."""
-    views = [model_views(c, backend.spec) for c in contents_list]
+def member_logits(backend, contents_list, views=None) -> tuple[np.ndarray, np.ndarray]:
+    """(pooled logit per file, whether the file held at least one native crop) for one member model.
+
+    `views`: the member's views of each file when the caller already made them.
+    """
+    views = [model_views(c, backend.spec) for c in contents_list] if views is None else views
     pooled = np.array([pool_logits(v) for v in logits_per_file(backend, views)], np.float32)
     return pooled, np.array([len(v) > 1 or backend.spec.crops == 1 for v in views])
 
@@ -57,8 +60,9 @@ class FusedBackend(Backend):
         self.spec = self.whole.spec  # what the heatmap and the page show
 
     def score_contents(self, contents_list) -> np.ndarray:
-        z_whole, _ = member_logits(self.whole, contents_list)
-        z_local, has_crop = member_logits(self.local, contents_list)
+        views = [shared_views(c, (self.whole.spec, self.local.spec)) for c in contents_list]
+        z_whole, _ = member_logits(self.whole, contents_list, [v[0] for v in views])
+        z_local, has_crop = member_logits(self.local, contents_list, [v[1] for v in views])
         return fuse(self.params, z_whole, z_local, has_crop)
 
     def logits(self, images):

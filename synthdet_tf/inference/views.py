@@ -42,6 +42,22 @@ def model_views(contents: bytes, spec, crops: int | None = None, max_pixels: int
     return eval_transform(tf.constant(contents), spec).numpy()[None]
 
 
+def shared_views(contents: bytes, specs, max_pixels: int = DEFAULT_MAX_PIXELS) -> list[np.ndarray]:
+    """`model_views(contents, spec)` for each spec, the file probed once and, where it can be, decoded once.
+
+    A fused detector's two streams both need the file. A JPEG is decoded at a
+    reduced DCT scale for a resizing policy (`decode_min_side`) but at native
+    size for crops, so each spec decodes it its own way; any other file is
+    decoded the same way by both, and decoding a large PNG twice is a
+    noticeable share of a fused detector's time.
+    """
+    info = probe(contents, max_pixels=max_pixels)
+    if contents[:3] == b"\xff\xd8\xff" and not info.needs_pillow:  # tf.io.is_jpeg's test
+        return [model_views(contents, spec, max_pixels=max_pixels) for spec in specs]
+    image = decode_as_trained(contents, info.needs_pillow)
+    return [image_views(image, spec, int(getattr(spec, "crops", 1))) for spec in specs]
+
+
 def decode_as_trained(contents: bytes, needs_pillow: bool) -> np.ndarray:
     """uint8 [H, W, 3] at native size, decoded as training decoded it (TF's decoder unless the format needs Pillow)."""
     if needs_pillow:
