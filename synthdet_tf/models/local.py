@@ -13,7 +13,8 @@ resized image, and looks at a few pixels at a time:
   (x - the median of its 8 neighbours, FerretNet's local pixel dependency),
   or `none` (the first convolution learns its own filter).
 - The receptive field is `RECEPTIVE_FIELD` px, so each cell of the logit map
-  scores one small patch; the app draws that map. The mean over the map is a
+  scores one small patch (`patch_model` returns that map; the app draws one
+  score per 128 px crop, the mean of its patches). The mean over the map is a
   linear pooling, so a crop's logit is the mean of its patches' logits.
 - `model.width` scales the channels (default 16: 16, 32, 64).
 
