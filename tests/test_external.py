@@ -83,3 +83,20 @@ def test_missing_manifest_or_file_is_a_clear_error(tmp_path):
     (folder / "real" / "cars__r0.jpg").unlink()
     with pytest.raises(FileNotFoundError, match="cars__r0.jpg"):
         external.load_folder(str(folder))
+
+
+def test_evaluate_command_runs_the_external_check(tmp_path, tiny_backend):
+    """synthdet-evaluate --external, as a user runs it: both readings on stdout and in external.json."""
+    import json
+
+    from tests.test_scripts import run_script
+
+    folder = _external_folder(tmp_path / "ext")
+    out = tmp_path / "report"
+    result = run_script("synthdet_scripts.evaluate", f"--model={tiny_backend.path}", f"--external={folder}", f"--output_dir={out}")
+    assert result.returncode == 0, result.stderr
+    assert "| **macro** | 19 |" in result.stdout
+    saved = json.loads((out / "external.json").read_text())
+    assert all(saved[reading]["n"] == 19 for reading in external.READINGS)
+    again = run_script("synthdet_scripts.evaluate", f"--model={tiny_backend.path}", f"--external={folder}", f"--output_dir={out}")
+    assert again.returncode != 0 and "--overwrite" in again.stderr
