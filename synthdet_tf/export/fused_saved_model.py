@@ -3,9 +3,10 @@
 Signatures (outputs as every synthdet SavedModel, plus `whole_logit` and
 `local_logit`, each stream's own):
 - `serving_default`: `image_bytes` DT_STRING [batch]. Each file is decoded
-  twice in the graph: as the whole-image model was trained (its policy, JPEG
-  decoded at reduced scale) and at native resolution for the local model's
-  crop grid (`preprocess.tiling`), whose logits are averaged.
+  at native resolution for the local model's crop grid (`preprocess.tiling`),
+  whose logits are averaged; a JPEG is decoded a second time for the
+  whole-image view, as that model was trained (reduced DCT scale), while any
+  other file's native decode serves both (`inference.views.shared_views`).
 - `predict_images`: `images` DT_UINT8 [batch, H, W, 3], decoded RGB, one size
   per batch; the same two views are cut in the graph.
 - `explain_images`: as `predict_images`, plus the whole-image stream's Grad-CAM
@@ -63,7 +64,12 @@ class FusedServingModule(tf.Module):
 
     def _file_views(self, contents):
         contents = within_pixel_limit(contents)
-        return (eval_transform(contents, self.whole_spec), *self._local_views(decode_image(contents)))
+        native = decode_image(contents)
+        # Only a JPEG decodes differently for the whole-image view (at a reduced
+        # DCT scale); any other file is decoded once for both streams.
+        whole = tf.cond(tf.io.is_jpeg(contents), lambda: eval_transform(contents, self.whole_spec),
+                        lambda: apply_policy(native, self.whole_spec.policy, self.whole_spec.image_size, training=False))
+        return (whole, *self._local_views(native))
 
     def _image_views(self, image):
         whole = apply_policy(image, self.whole_spec.policy, self.whole_spec.image_size, training=False)
