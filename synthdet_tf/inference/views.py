@@ -51,9 +51,9 @@ def shared_views(contents: bytes, specs, max_pixels: int = DEFAULT_MAX_PIXELS) -
     decoded the same way by both, and decoding a large PNG twice is a
     noticeable share of a fused detector's time.
     """
-    info = probe(contents, max_pixels=max_pixels)
-    if contents[:3] == b"\xff\xd8\xff" and not info.needs_pillow:  # tf.io.is_jpeg's test
+    if contents[:3] == b"\xff\xd8\xff":  # tf.io.is_jpeg's test; model_views checks the file
         return [model_views(contents, spec, max_pixels=max_pixels) for spec in specs]
+    info = probe(contents, max_pixels=max_pixels)  # raises BadImageError with the reason
     image = decode_as_trained(contents, info.needs_pillow)
     return [image_views(image, spec, int(getattr(spec, "crops", 1))) for spec in specs]
 
