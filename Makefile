@@ -42,7 +42,7 @@ else
 endif
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest -n 2 --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n 2 -rs --durations=15 $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed
 	$(BIN)/synthdet-benchmark pipeline --data_dir=$(or $(DATA),$(SHARED_DEV))

@@ -172,5 +172,26 @@ def run(main, module_name: str, *, verbs=None, verbosity=logging.WARNING, known_
     if not main_module.__doc__:  # absl prints it on a usage error
         main_module.__doc__ = module.__doc__
     logging.set_verbosity(verbosity)
+    main = one_line_errors(main, os.path.basename(sys.argv[0]), traceback=asks_for_verbosity(sys.argv))
     kwargs = {"flags_parser": lambda argv: flags.FLAGS(argv, known_only=True)} if known_only else {}
     app.run(main, **kwargs)
+
+
+def one_line_errors(main, prog: str, traceback: bool = False):
+    """`main` whose expected failures (usage, missing files or model, bad values) print one line and exit 1;
+    with `traceback` (the user asked for -v) they raise as usual."""
+
+    def wrapped(argv):
+        try:
+            return main(argv)
+        except (app.UsageError, OSError, ValueError) as e:
+            if traceback:
+                raise
+            message = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            if isinstance(e, app.UsageError):
+                print(f"{prog}: usage error: {message} ({prog} --help shows usage and examples)", file=sys.stderr)
+            else:
+                print(f"{prog}: error: {message} (-v 0 shows the traceback)", file=sys.stderr)
+            return 1
+
+    return wrapped

@@ -6,6 +6,7 @@
 Binds 127.0.0.1 unless --host says otherwise; sends nothing anywhere (Gradio's analytics are off).
 """
 
+import importlib.util
 import os
 
 from absl import app, flags
@@ -24,14 +25,24 @@ def model_label(detector) -> str:
     return f"{name} v{version}" if version else name
 
 
+def import_page():
+    """(build, launch) from synthdet_tf.app.ui. "Needs Gradio" only when Gradio is not there: an install without
+    synthdet_tf.app, or a dependency of Gradio's missing, must say so instead of sending the user to an extra
+    they already have."""
+    try:
+        from synthdet_tf.app.ui import build, launch
+    except ImportError as e:
+        if importlib.util.find_spec("gradio") is None:
+            raise app.UsageError("synthdet-app needs Gradio: pip install 'synthdet-tf[app]'") from None
+        raise SystemExit(f"synthdet-app: cannot import {e.name or 'a module'}: {str(e).splitlines()[0]}") from None
+    return build, launch
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
-    try:
-        from synthdet_tf.app.ui import build, launch
-    except ImportError as e:
-        raise app.UsageError(f"synthdet-app needs Gradio: pip install 'synthdet-tf[app]' ({e})") from None
+    build, launch = import_page()
     from synthdet_tf.detector import Detector
 
     detector = Detector.load(_MODEL.value)

@@ -1,18 +1,22 @@
 """synthdet-detect: is this image AI-generated? Files and folders in, a table or JSON lines / CSV out.
 
     synthdet-detect photo.jpg folder/                      # the shipped model (exported/)
-    synthdet-detect --model=exported/tflite/synthdet_v1_int8.tflite folder/ --output=scores.jsonl
+    synthdet-detect --model=exported/tflite/synthdet_v2_int8.tflite folder/ --output=scores.jsonl
     synthdet-detect --crops=5 big_photo.jpg                # mean over 5 native-resolution crops
 
-Folders are walked recursively. A file that cannot be read is reported on
-its own line and in the output, and the run goes on; the exit status is 0
-whenever the run completed.
+Folders are walked recursively and every regular file is tried by its
+content, whatever its name; FIFOs, devices and looping links are skipped
+with the reason, never opened. A file that cannot be scored is reported on
+its own line and in the output, and the run goes on. --output is checked
+before the model loads; rows stream to OUTPUT.partial-PID as they are scored
+and move into place when the run ends (an interrupted run leaves them there).
+
+Exit status: 0 the run completed; 1 a usage, model or output error (one
+line; -v 0 adds the traceback); 2 nothing was scored (empty folder, wrong
+path, no readable image); 3 with --strict, some inputs could not be scored;
+130 interrupted.
 """
 
-import csv
-import dataclasses
-import json
-import os
 import sys
 
 from absl import app, flags
@@ -26,70 +30,100 @@ _BATCH = flags.DEFINE_integer("batch_size", 32, "Images per model call.")
 _CROPS = flags.DEFINE_integer("crops", 0, "For images larger than the model input: mean over this many native-resolution crops "
                                "(0: the model's own tiling, 1 for whole-image models).")
 _THREADS = flags.DEFINE_integer("num_threads", None, "TFLite interpreter threads.")
+_STRICT = flags.DEFINE_bool("strict", False, "Exit 3 when any input could not be scored.")
 _SAMPLE = flags.DEFINE_integer("sample", 0, "Score only this many files, spread evenly over the sorted list (0 = all).")
 
 FIELDS = ("path", "fake_probability", "label", "threshold", "logit", "crops", "error", "verdict", "verdict_reason", "provenance")
 
 
-def _table(results) -> str:
-    width = max([len(r.path) for r in results] + [4])
-    lines = [f"{'path':<{width}}  p(fake)  label  (threshold {results[0].threshold:.3f})" if results else "no files"]
-    for r in results:
+EXIT_NOTHING_SCORED, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 2, 3, 130
+
+
+def _shown(path: str) -> str:
+    """A name with a newline or a control character must not break the table: shown escaped."""
+    return path if path.isprintable() else path.encode("unicode_escape").decode("ascii")
+
+
+def _line(r, width: int) -> str:
+    if r.error:
+        return f"{_shown(r.path):<{width}}  {'-':>7}  ERROR  {r.error}"
+    differs = f"  (verdict {r.verdict}, {r.verdict_reason})" if r.verdict != r.label else ""
+    return f"{_shown(r.path):<{width}}  {r.fake_probability:7.4f}  {r.label}{differs}"
+
+
+def _inputs(argv) -> tuple[list[str], int]:
+    """(what to score, the table's path width): --sample spreads over the sorted files."""
+    from synthdet_tf.inference.files import walk
+
+    files, problems = walk(argv[1:])
+    if _SAMPLE.value and len(files) > _SAMPLE.value:
+        picked = [files[round(i * len(files) / _SAMPLE.value)] for i in range(_SAMPLE.value)]
+        print(f"scoring {len(picked)} of {len(files)} files (--sample)", file=sys.stderr)
+        return [p for p, _ in problems] + picked, max([len(p) for p in picked + [p for p, _ in problems]] + [4])
+    return argv[1:], max([len(p) for p in files + [p for p, _ in problems]] + [4])
+
+
+def _score(detector, paths, out, width) -> tuple[int, int, int]:
+    """Streams each result to `out` (a ResultsFile) or stdout as it comes; (scored, fake, failed)."""
+    scored = fake = failed = 0
+    for r in detector.detect(paths, batch_size=_BATCH.value, crops=_CROPS.value or None, progress=True):
         if r.error:
-            lines.append(f"{r.path:<{width}}  {'-':>7}  ERROR  {r.error}")
+            failed += 1
+            print(f"could not score {_shown(r.path)}: {r.error}", file=sys.stderr)
         else:
-            declared = f"  (verdict {r.verdict}, {r.verdict_reason})" if r.verdict != r.label else ""
-            lines.append(f"{r.path:<{width}}  {r.fake_probability:7.4f}  {r.label}{declared}")
-    return "\n".join(lines)
-
-
-def _write(results, path):
-    if path.endswith(".csv"):
-        with open(path, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=FIELDS)
-            writer.writeheader()
-            for r in results:
-                writer.writerow({**dataclasses.asdict(r), "provenance": json.dumps(r.provenance) if r.provenance else ""})
-    elif path.endswith((".jsonl", ".json")):
-        with open(path, "w") as f:
-            for r in results:
-                f.write(json.dumps(dataclasses.asdict(r)) + "\n")
-    else:
-        raise app.UsageError("--output must end in .jsonl or .csv")
+            scored += 1
+            fake += r.label == "FAKE"
+        if out:
+            out.write(r)
+        else:
+            print(_line(r, width), flush=True)
+    return scored, fake, failed
 
 
 def main(argv):
     if len(argv) < 2:
         raise app.UsageError("usage: synthdet-detect [--model=...] PATH [PATH ...]")
-    if _OUTPUT.value and os.path.exists(_OUTPUT.value) and not _OVERWRITE.value:
-        raise app.UsageError(f"{_OUTPUT.value} exists; choose another --output or pass --overwrite")
     if _CROPS.value < 0:
         raise app.UsageError("--crops must be 0 (the model's own tiling) or more")
+    from synthdet_tf.inference.results_file import ResultsFile, check_output
+
+    if _OUTPUT.value:
+        check_output(_OUTPUT.value, _OVERWRITE.value)  # before the model loads: a bad path costs nothing
     from synthdet_tf.detector import Detector
 
     kwargs = {"num_threads": _THREADS.value} if _THREADS.value and (_MODEL.value or "").endswith(".tflite") else {}
     detector = Detector.load(_MODEL.value, **kwargs)
     print(f"model: {detector.backend.kind} {detector.backend.path}", file=sys.stderr)
-    from synthdet_tf.detector import expand_paths
+    paths, width = _inputs(argv)
+    out = ResultsFile(_OUTPUT.value, FIELDS, _OVERWRITE.value) if _OUTPUT.value else None
+    if not out:
+        print(f"{'path':<{width}}  p(fake)  label  (threshold {detector.threshold:.3f})")
+    try:
+        with out or _NoFile():
+            scored, fake, failed = _score(detector, paths, out, width)
+            if out:
+                out.commit()
+                print(f"{out.rows} results written to {_OUTPUT.value}", file=sys.stderr)
+    except BaseException as e:
+        if out and out.rows:
+            print(f"rows scored so far ({out.rows}) are in {out.partial}", file=sys.stderr)
+        if isinstance(e, KeyboardInterrupt):
+            print("interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        raise
+    print(f"{scored} scored ({fake} FAKE, {scored - fake} REAL), {failed} could not be scored", file=sys.stderr)
+    if scored == 0:
+        print("nothing was scored", file=sys.stderr)
+        return EXIT_NOTHING_SCORED
+    return EXIT_SOME_FAILED if failed and _STRICT.value else 0
 
-    files, _ = expand_paths(argv[1:])
-    paths = argv[1:]
-    if _SAMPLE.value and len(files) > _SAMPLE.value:
-        paths = [files[round(i * len(files) / _SAMPLE.value)] for i in range(_SAMPLE.value)]
-        print(f"scoring {len(paths)} of {len(files)} files (--sample)", file=sys.stderr)
-    results = []
-    for r in detector.detect(paths, batch_size=_BATCH.value, crops=_CROPS.value or None, progress=True):
-        if r.error:
-            print(f"could not score {r.path}: {r.error}", file=sys.stderr)
-        results.append(r)
-    if _OUTPUT.value:
-        _write(results, _OUTPUT.value)
-        print(f"{len(results)} results written to {_OUTPUT.value}", file=sys.stderr)
-    else:
-        print(_table(results))
-    bad = sum(1 for r in results if r.error)
-    fake = sum(1 for r in results if r.label == "FAKE")
-    print(f"{len(results) - bad} scored ({fake} FAKE, {len(results) - bad - fake} REAL), {bad} could not be read", file=sys.stderr)
+
+class _NoFile:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
 
 
 def run():

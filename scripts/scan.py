@@ -10,6 +10,7 @@ results-*.jsonl and results-*.parquet (one row per matched file), failed-*.jsonl
 runner, wall time; matched = scored + failed).
 """
 
+import importlib.util
 import json
 import sys
 
@@ -33,14 +34,24 @@ def split_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return patterns, [a for a in argv[1:] if a.startswith("--")]
 
 
+def import_scan():
+    """(scan, settings_for) from synthdet_tf.scan.run. "Needs Apache Beam" only when Beam is not there: an
+    install without synthdet_tf.scan, or a dependency of Beam's missing, must say so instead of sending the user
+    to an extra they already have."""
+    try:
+        from synthdet_tf.scan.run import scan, settings_for
+    except ImportError as e:
+        if importlib.util.find_spec("apache_beam") is None:
+            raise app.UsageError("synthdet-scan needs Apache Beam: pip install 'synthdet-tf[beam]'") from None
+        raise SystemExit(f"synthdet-scan: cannot import {e.name or 'a module'}: {str(e).splitlines()[0]}") from None
+    return scan, settings_for
+
+
 def main(argv):
     patterns, beam_args = split_args(argv)
     if not patterns or not _OUTPUT.value:
         raise app.UsageError("usage: synthdet-scan --output=DIR [--model=...] PATTERN [PATTERN ...] [--beam_option=...]")
-    try:
-        from synthdet_tf.scan.run import scan, settings_for
-    except ImportError as e:
-        raise app.UsageError(f"synthdet-scan needs Apache Beam: pip install 'synthdet-tf[beam]' ({e})") from None
+    scan, settings_for = import_scan()
     from synthdet_tf.detector import default_model_path
 
     settings = settings_for(_MODEL.value or default_model_path(), crops=_CROPS.value, max_pixels=_MAX_PIXELS.value,

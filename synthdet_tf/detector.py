@@ -22,9 +22,10 @@ import numpy as np
 
 from synthdet_tf.data.pillow_io import probe
 from synthdet_tf.inference.views import model_views, pool_logits, read_bytes
-from synthdet_tf.provenance import read_provenance, verdict
+from synthdet_tf.inference.abstain import decide, size_caveat
+from synthdet_tf.inference.files import kind_problem, walk
+from synthdet_tf.provenance import read_provenance
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff", ".heic", ".heif", ".avif", ".jxl")
 MODEL_ENV = "SYNTHDET_MODEL"
 _REPO_EXPORTED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exported")
 
@@ -45,16 +46,27 @@ class Result:
 
 
 def default_model_path() -> str:
-    """$SYNTHDET_MODEL, else the newest version of exported/synthdet/ in this checkout."""
+    """$SYNTHDET_MODEL, else the newest exported/synthdet/<version> of this checkout (an editable install, or run
+    from the repo), else the one installed with the package (setup.cfg ships it as synthdet_exported)."""
     if os.environ.get(MODEL_ENV):
         return os.environ[MODEL_ENV]
-    versions = [d for d in glob.glob(os.path.join(_REPO_EXPORTED, "synthdet", "*")) if os.path.basename(d).isdigit()]
-    if not versions:
-        raise FileNotFoundError(
-            f"No default model: {_REPO_EXPORTED}/synthdet/<version> not found. Pass --model (a workdir, .keras, "
-            f"SavedModel or .tflite) or set ${MODEL_ENV}."
-        )
-    return max(versions, key=lambda d: int(os.path.basename(d)))
+    import importlib.resources
+
+    places = [os.path.join(_REPO_EXPORTED, "synthdet")]
+    try:
+        # A wheel install has no exported/ beside the package; there the model is package data. A namespace
+        # package (no __init__.py) resolves to a plain directory, so the SavedModel loads from it in place.
+        places.append(str(importlib.resources.files("synthdet_exported") / "synthdet"))
+    except ModuleNotFoundError:
+        pass
+    for place in places:
+        versions = [d for d in glob.glob(os.path.join(place, "*")) if os.path.basename(d).isdigit()]
+        if versions:
+            return max(versions, key=lambda d: int(os.path.basename(d)))
+    raise FileNotFoundError(
+        f"No default model in {' or '.join(places)}: pass --model (a SavedModel dir, .tflite, .keras or training "
+        f"workdir) or set ${MODEL_ENV}, or reinstall synthdet-tf (its wheel ships the default model)."
+    )
 
 
 def model_identity(path: str) -> tuple[str, str]:
@@ -70,21 +82,8 @@ def model_identity(path: str) -> tuple[str, str]:
 
 
 def expand_paths(inputs: Iterable[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Files as given, folders walked recursively for image extensions; (files, [(path, problem)])."""
-    files, problems = [], []
-    for p in inputs:
-        if os.path.isdir(p):
-            found = sorted(
-                os.path.join(d, f) for d, _, names in os.walk(p) for f in names if f.lower().endswith(IMAGE_EXTENSIONS)
-            )
-            if not found:
-                problems.append((p, "folder holds no image files"))
-            files += found
-        elif os.path.isfile(p):
-            files.append(p)
-        else:
-            problems.append((p, "no such file or folder"))
-    return files, problems
+    """(files, [(path, why not scored)]): see `synthdet_tf.inference.files.walk`."""
+    return walk(inputs)
 
 
 class Detector:
@@ -107,21 +106,25 @@ class Detector:
         return model_views(read_bytes(path), self.spec, crops)
 
     def _prepare(self, path, crops):
-        """(path, views or None, provenance or None, error or None); one bad file must not stop the others."""
+        """(path, views or None, provenance or None, caveat, error or None); one bad file must not stop the others."""
+        problem = kind_problem(path)  # checked again here: a path can change between the walk and the read
+        if problem:
+            return path, None, None, None, problem
         try:
             contents = read_bytes(path)
         except Exception as e:
-            return path, None, None, f"{type(e).__name__}: {e}".splitlines()[0][:300]
+            return path, None, None, None, _one_line(e)
         provenance = read_provenance(contents)
         try:
-            if self.backend.scores_files:  # a fused model cuts its own views; check the file here
-                probe(contents)
-                return path, [contents], provenance, None
-            return path, model_views(contents, self.spec, crops), provenance, None
+            info = probe(contents)
+            caveat = size_caveat(info.width, info.height)
+            if self.backend.scores_files:  # a fused model cuts its own views
+                return path, [contents], provenance, caveat, None
+            return path, model_views(contents, self.spec, crops, info=info), provenance, caveat, None
         except Exception as e:
-            return path, None, provenance, f"{type(e).__name__}: {e}".splitlines()[0][:300]
+            return path, None, provenance, None, _one_line(e)
 
-    def _result(self, path, provenance, view_logits=None, error=None) -> Result:
+    def _result(self, path, provenance, view_logits=None, error=None, caveat=None) -> Result:
         from synthdet_tf.evaluate.calibration import sigmoid
 
         prob = label = logit = None
@@ -130,7 +133,7 @@ class Detector:
             prob = float(sigmoid(logit, self.temperature))
             label = "FAKE" if prob >= self.threshold else "REAL"
         unsure = prob is not None and self.unsure_band[0] < prob < self.unsure_band[1]
-        decided, why = verdict(label, provenance, unsure)
+        decided, why = decide(label, provenance, unsure, caveat)
         return Result(path, prob, label, self.threshold, logit=logit, crops=0 if view_logits is None else len(view_logits),
                       error=error, verdict=decided, verdict_reason=why, provenance=provenance.to_dict() if provenance else None)
 
@@ -146,21 +149,25 @@ class Detector:
         a file that cannot be read comes back with `error` set. `crops` None: the model's own tiling."""
         from tqdm import tqdm
 
-        files, problems = expand_paths([paths] if isinstance(paths, str) else paths)
+        files, problems = walk([paths] if isinstance(paths, str) else paths)
         for p, why in problems:
             yield Result(p, None, None, self.threshold, error=why, verdict_reason="no score")
         bar = tqdm(total=len(files), disable=not progress, unit="img", desc="detect")
         with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
             for start in range(0, len(files), batch_size):
                 prepared = list(pool.map(lambda p: self._prepare(p, crops), files[start : start + batch_size]))
-                good = [v for _, v, _, err in prepared if err is None]
+                good = [v for _, v, _, _, err in prepared if err is None]
                 logits = self._logits(good)
                 offset = 0
-                for p, views, provenance, err in prepared:
+                for p, views, provenance, caveat, err in prepared:
                     if err is not None:
                         yield self._result(p, provenance, error=err)
                         continue
-                    yield self._result(p, provenance, logits[offset : offset + len(views)])
+                    yield self._result(p, provenance, logits[offset : offset + len(views)], caveat=caveat)
                     offset += len(views)
                 bar.update(len(prepared))
         bar.close()
+
+
+def _one_line(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}".splitlines()[0][:300]

@@ -1,15 +1,22 @@
-"""What a file says about its own origin: C2PA, IPTC digital source type, generator text chunks, EXIF Software.
+"""What a file says about its own origin: C2PA, IPTC digital source type, generator text chunks, software tags.
 
 Shown next to the pixel score, never fed to the model. A file that *declares*
-AI generation (a C2PA action or IPTC term for trained algorithmic media,
-generation parameters a generator UI wrote, a generator named in EXIF
-Software) gets the verdict FAKE with that reason; otherwise the pixel score
+AI generation gets the verdict FAKE with that reason; otherwise the pixel score
 decides. Metadata is stripped by most re-saves and uploads, so its absence
 proves nothing, and the pixel score is always reported on its own too.
+
+Declared means declared: a generator's name decides only where a field exists
+to say what made the file (C2PA / IPTC digital source type, a generator UI's
+own PNG chunk in that UI's format, or a software tag whose *whole value* is a
+generator's name and version). Substrings never count: "Imagenomic", "Aurora
+HDR" and "Luminar AI" are photo editors, and an editor's name, even with
+"(Generative Fill)" after it, is not a declaration; C2PA carries that one.
 """
 
 import dataclasses
+import html
 import io
+import json
 import re
 
 from PIL import Image
@@ -20,21 +27,77 @@ AI_SOURCE_TYPES = ("trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMe
 # PNG text chunks generator UIs write: key -> which tool.
 GENERATOR_CHUNKS = {"parameters": "Automatic1111 / Forge (parameters)", "prompt": "ComfyUI (prompt)",
                     "workflow": "ComfyUI (workflow)", "invokeai_metadata": "InvokeAI", "sd-metadata": "InvokeAI (sd-metadata)"}
-GENERATOR_SOFTWARE = re.compile(
-    r"midjourney|dall[-· ]?e|stable diffusion|comfyui|automatic1111|novelai|firefly|imagen|gemini|chatgpt|openai|"
-    r"leonardo|ideogram|flux|bing image creator|grok|aurora|dreamstudio|invokeai|fooocus|sdxl", re.IGNORECASE)
+# Only the UIs' own formats prove the chunk came from them: any program may store prose under a key called
+# "prompt". A1111 / Forge write "Steps: 20, Sampler: ..., Seed: ..." (Fooocus and SwarmUI the same settings as
+# JSON), so two distinct settings labels are asked for; one "Seed:" can occur in prose. ComfyUI and InvokeAI
+# write their graph or settings as a JSON object, which a prose prompt never parses as.
+SETTINGS_LABEL = re.compile(r"""(?:^|[\s,{"])(steps|sampler|seed|cfg ?scale)"?\s*:""", re.IGNORECASE)
+JSON_CHUNKS = ("prompt", "workflow", "invokeai_metadata", "sd-metadata")
+XMP_CREATOR_TOOL = re.compile(rb"""xmp:CreatorTool\s*(?:=\s*["']([^"'<>]{1,200})["']|>([^<]{1,200})<)""")
 EXIF_SOFTWARE, EXIF_MAKE, EXIF_MODEL = 305, 271, 272
+
+# Known generator names -> tool. A software field declares only when, normalised (lowercase, every run of
+# anything but a-z0-9 one space), it is one of these followed by nothing but version tokens. Kept to names
+# that are generators and nothing else: no photo editors, no bare words ("Leonardo" is an image editor,
+# "Imagen" is Spanish for image, "Flux" and "Designer" are common app names).
+GENERATOR_NAMES = {
+    # Hosted generators, spelled as their makers brand them (product pages). Most of them declare through C2PA or
+    # IPTC instead; the names are here for the files (and re-savers) that put the product in a software tag.
+    "Midjourney": "Midjourney",
+    "DALL·E": "OpenAI DALL·E", "DALLE": "OpenAI DALL·E", "gpt-image-1": "OpenAI gpt-image-1", "ChatGPT": "OpenAI ChatGPT",
+    "Adobe Firefly": "Adobe Firefly",
+    "Google Imagen": "Google Imagen", "ImageFX": "Google ImageFX (Imagen)", "Gemini": "Google Gemini",
+    "Google Gemini": "Google Gemini",
+    "Microsoft Designer": "Microsoft Designer", "Bing Image Creator": "Microsoft Bing Image Creator",
+    "Meta AI": "Meta AI", "Imagine with Meta AI": "Meta AI (Imagine)",
+    "Grok": "xAI Grok", "Grok Imagine": "xAI Grok Imagine",
+    "Leonardo.Ai": "Leonardo.Ai", "Ideogram": "Ideogram", "Craiyon": "Craiyon", "NightCafe": "NightCafe",
+    "Playground AI": "Playground AI",
+    "Canva AI": "Canva AI", "Magic Media": "Canva Magic Media", "Canva Magic Media": "Canva Magic Media",
+    # Written by the generator itself: NovelAI's PNG "Software" chunk is "NovelAI".
+    "NovelAI": "NovelAI",
+    # Models and local UIs, named as their projects spell them (Black Forest Labs' "FLUX.1 [dev]" etc.).
+    "Stable Diffusion": "Stability AI Stable Diffusion", "SDXL": "Stability AI Stable Diffusion XL",
+    "DreamStudio": "Stability AI DreamStudio",
+    "FLUX.1": "Black Forest Labs FLUX", "FLUX.1 Kontext": "Black Forest Labs FLUX Kontext", "FLUX.2": "Black Forest Labs FLUX",
+    "Automatic1111": "Automatic1111 Stable Diffusion web UI", "ComfyUI": "ComfyUI", "InvokeAI": "InvokeAI",
+    "Fooocus": "Fooocus",
+}
+# After a name: a version ("7", "v7", "3", "1 1" from "1.1", "2a") or a model edition ("[pro]", "XL", "Turbo").
+VERSION_TOKEN = re.compile(r"v?\d+[a-z]?|pro|dev|schnell|max|ultra|xl|turbo|hd|beta|preview")
+
+
+def _normalise(text: str) -> str:
+    return " ".join(re.findall(r"[0-9a-z]+", text.lower()))
+
+
+_KNOWN = {_normalise(name): tool for name, tool in GENERATOR_NAMES.items()}
+_LONGEST = max(len(name.split()) for name in _KNOWN)
+
+
+def generator_named(software: str | None) -> str | None:
+    """The tool whose name (and optional version) is the whole of `software`, or None."""
+    words = _normalise(software or "").split()
+    for n in range(min(len(words), _LONGEST), 0, -1):
+        tool = _KNOWN.get(" ".join(words[:n]))
+        if tool and all(VERSION_TOKEN.fullmatch(w) for w in words[n:]):
+            return tool
+    return None
 
 
 @dataclasses.dataclass
 class Provenance:
     c2pa: dict | None = None  # {"claim_generator", "actions", "digital_source_types"} or {"error"}; None: no manifest
     iptc_digital_source_type: str | None = None
-    generator_chunks: dict = dataclasses.field(default_factory=dict)  # chunk key -> first 300 characters
+    generator_chunks: dict = dataclasses.field(default_factory=dict)  # tool label -> first 300 characters
     exif_software: str | None = None
     camera: str | None = None  # EXIF Make + Model: context only, a camera tag is as easy to write as any other
     declares_ai: bool = False
     reasons: list = dataclasses.field(default_factory=list)
+    xmp_creator_tool: str | None = None
+    png_software: str | None = None  # PNG "Software" text chunk
+    # A generator UI's chunk key holding something else than that UI's format: shown, decides nothing.
+    unproven_chunks: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -49,8 +112,6 @@ def _c2pa(contents: bytes, mime: str) -> dict | None:
     except ImportError:
         return {"error": "a C2PA manifest may be present; install c2pa-python to read it"}
     try:
-        import json
-
         with c2pa.Reader(mime, io.BytesIO(contents)) as reader:
             store = json.loads(reader.json())
     except Exception as e:  # no manifest, or one the reader refuses
@@ -74,6 +135,30 @@ MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "
         "HEIF": "image/heif", "AVIF": "image/avif", "BMP": "image/bmp"}
 
 
+def _in_generator_format(key: str, value: str) -> bool:
+    if key == "parameters":
+        return len({label.lower().replace(" ", "") for label in SETTINGS_LABEL.findall(value)}) >= 2
+    try:
+        return key in JSON_CHUNKS and isinstance(json.loads(value), dict)
+    except ValueError:
+        return False
+
+
+def _png_text(p: Provenance, text: dict) -> None:
+    for key, label in GENERATOR_CHUNKS.items():
+        value = str(text.get(key) or "")
+        if value:
+            (p.generator_chunks if _in_generator_format(key, value) else p.unproven_chunks)[label] = value[:300]
+    p.png_software = str(text.get("Software") or "").strip()[:200] or None
+
+
+def _xmp_creator_tool(contents: bytes) -> str | None:
+    match = XMP_CREATOR_TOOL.search(contents)
+    if not match:
+        return None
+    return html.unescape((match.group(1) or match.group(2)).decode("utf-8", "replace")).strip() or None
+
+
 def read_provenance(contents: bytes) -> Provenance:
     """Provenance signals of one file's bytes; never raises for a file Pillow cannot open (it gives what it found)."""
     p = Provenance()
@@ -81,14 +166,13 @@ def read_provenance(contents: bytes) -> Provenance:
     terms = [t.decode() for t in IPTC_TERM.findall(contents)]
     if terms:
         p.iptc_digital_source_type = next((t for t in terms if t in AI_SOURCE_TYPES), terms[0])
+    p.xmp_creator_tool = _xmp_creator_tool(contents)
     fmt = None
     try:
         with Image.open(io.BytesIO(contents)) as image:
             fmt = image.format
-            for key, label in GENERATOR_CHUNKS.items():
-                value = getattr(image, "text", {}).get(key) if fmt == "PNG" else None
-                if value:
-                    p.generator_chunks[label] = str(value)[:300]
+            if fmt == "PNG":
+                _png_text(p, getattr(image, "text", {}))
             exif = image.getexif()
             p.exif_software = (str(exif.get(EXIF_SOFTWARE)).strip() or None) if exif.get(EXIF_SOFTWARE) else None
             camera = " ".join(str(exif.get(t)).strip() for t in (EXIF_MAKE, EXIF_MODEL) if exif.get(t))
@@ -109,8 +193,11 @@ def _declare(p: Provenance) -> None:
         p.reasons.append(f"IPTC digital source type {p.iptc_digital_source_type}")
     for label in p.generator_chunks:
         p.reasons.append(f"generation parameters in a PNG text chunk: {label}")
-    if p.exif_software and GENERATOR_SOFTWARE.search(p.exif_software):
-        p.reasons.append(f"EXIF Software names a generator: {p.exif_software[:80]}")
+    for field, value in (("EXIF Software", p.exif_software), ("XMP CreatorTool", p.xmp_creator_tool),
+                         ("PNG Software", p.png_software)):
+        tool = generator_named(value)
+        if tool:
+            p.reasons.append(f"{field} is a generator: {value[:80]} ({tool})")
     p.declares_ai = bool(p.reasons)
 
 

@@ -67,10 +67,11 @@ def test_data_help_lists_the_flags_each_verb_reads():
     assert "inspect reads:" not in assemble.stdout and "--num_shards:" not in assemble.stdout
 
 
-def test_a_usage_error_shows_the_docstring_not_absl_usage():
+def test_a_usage_error_is_one_line_that_points_at_help():
     result = run_command("synthdet-detect")
-    assert result.returncode == 1
-    assert "synthdet-detect photo.jpg folder/" in result.stderr and "USAGE:" not in result.stderr
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "usage error: usage: synthdet-detect" in result.stderr and "synthdet-detect --help" in result.stderr
+    assert "USAGE:" not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_helpfull_stays_absl_s():

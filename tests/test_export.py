@@ -197,14 +197,14 @@ def test_detect_script_walks_folders_and_writes_jsonl(trained, tmp_path):
     for f in sorted((root / "data" / "real").iterdir())[:3]:
         (folder / f.name).write_bytes(f.read_bytes())
     (folder / "bad.jpg").write_bytes(b"\xff\xd8 truncated")
-    (folder / "notes.txt").write_text("not an image, not looked at")
+    (folder / "notes.txt").write_text("not an image: tried by content, named and counted")
     out = tmp_path / "scores.jsonl"
     args = ("synthdet_scripts.detect", f"--model={written['tflite_int8']['path']}", f"--output={out}", str(tmp_path / "in"))
     result = run_script(*args)
     assert result.returncode == 0, result.stderr[-3000:]
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert len(rows) == 4 and sum(1 for r in rows if r["error"]) == 1
-    assert "could not score" in result.stderr and "bad.jpg" in result.stderr
+    assert len(rows) == 5 and sum(1 for r in rows if r["error"]) == 2
+    assert "could not score" in result.stderr and "bad.jpg" in result.stderr and "notes.txt" in result.stderr
     again = run_script(*args)
     assert again.returncode != 0 and "exists" in again.stderr
     table = run_script("synthdet_scripts.detect", f"--model={root / 'run'}", str(folder))

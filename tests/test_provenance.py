@@ -1,10 +1,13 @@
-"""Provenance signals on files made here: PNG generator chunks, IPTC XMP, EXIF Software, and none."""
+"""Provenance signals on files made here: PNG generator chunks, IPTC XMP, software tags, and none."""
 
+import html
 import io
+
+import pytest
 
 from PIL import Image, PngImagePlugin
 
-from synthdet_tf.provenance import read_provenance, verdict
+from synthdet_tf.provenance import GENERATOR_NAMES, generator_named, read_provenance, verdict
 from tests.conftest import random_rgb
 
 XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
@@ -61,6 +64,70 @@ def test_unreadable_bytes_give_an_empty_record_not_an_error():
     p = read_provenance(b"not an image at all")
     assert not p.declares_ai and p.camera is None
     assert set(p.to_dict()) >= {"c2pa", "iptc_digital_source_type", "declares_ai", "reasons"}
+
+
+def xmp_creator_tool(tool: str, element=False) -> bytes:
+    value = html.escape(tool)
+    body = (f"><xmp:CreatorTool>{value}</xmp:CreatorTool></rdf:Description>" if element else f' xmp:CreatorTool="{value}"/>')
+    return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            f'<rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/"{body}</rdf:RDF></x:xmpmeta>').encode()
+
+
+# Real editor, camera and phone Software / CreatorTool values, several with a generator's name inside a word.
+EDITOR_AND_CAMERA_SOFTWARE = [
+    "Adobe Lightroom", "Adobe Photoshop Lightroom Classic 13.0 (Windows)", "Adobe Photoshop 25.0 (Macintosh)",
+    "Adobe Photoshop Lightroom", "Adobe Photoshop 25.0 (Generative Fill)", "Aurora HDR 2019", "Aurora HDR",
+    "Imagenomic Portraiture 3", "ImagenomicNoiseware", "Snapseed 2.0", "VSCO", "GIMP 2.10.36", "Capture One 23",
+    "DxO PhotoLab 7", "Luminar Neo", "Luminar AI", "Skylum Luminar AI", "Affinity Photo 2", "Pixelmator Pro",
+    "darktable 4.6.1", "RawTherapee 5.10", "Picasa", "Google", "HDR+ 1.0.540104767zd", "17.1.1", "G998BXXU5CVDD",
+    "Instagram", "Windows Photo Editor 10.0.10011.16384", "Microsoft Windows Photo Viewer 6.1.7600.16385",
+    "FluxCapture 1.2", "Fluxbox", "Flux", "Gemini Camera Pro", "Canon EOS Utility", "Digital Photo Professional",
+    "OpenAI-free editor", "Leonardo 1.2", "Designer", "Imagen", "Paint.NET 5.0.12", "Stable Diffusion remover 2",
+]
+
+
+@pytest.mark.parametrize("name", sorted(GENERATOR_NAMES))
+def test_every_known_generator_name_declares_as_a_whole_field_with_or_without_a_version(name):
+    for software in (name, f"{name} 2.1", name.upper()):
+        p = read_provenance(jpeg_with(software=software))
+        assert p.declares_ai and p.reasons == [f"EXIF Software is a generator: {p.exif_software} ({GENERATOR_NAMES[name]})"]
+    tool = read_provenance(jpeg_with(xmp=xmp_creator_tool(f"{name} v3")))
+    assert tool.xmp_creator_tool == f"{name} v3" and tool.reasons[0].startswith("XMP CreatorTool is a generator: ")
+
+
+@pytest.mark.parametrize("software", ["Midjourney v7", "midjourney_v6.1", "DALL·E 3", "DALL-E", "FLUX.1.1 [pro]",
+                                      "FLUX.1 [dev]", "FLUX.1 Kontext [max]", "Stable Diffusion XL", "Leonardo.Ai",
+                                      "Imagine with Meta AI", "Grok Imagine", "gpt-image-1"])
+def test_real_generator_spellings_are_recognised(software):
+    assert generator_named(software)
+
+
+@pytest.mark.parametrize("software", EDITOR_AND_CAMERA_SOFTWARE)
+def test_editor_and_camera_software_never_declares(software):
+    assert generator_named(software) is None
+    for p in (read_provenance(jpeg_with(software=software, make=("Canon", "EOS R5"))),
+              read_provenance(jpeg_with(xmp=xmp_creator_tool(software, element=True)))):
+        assert not p.declares_ai and p.reasons == [] and verdict("REAL", p) == ("REAL", "pixel score")
+
+
+def test_creator_tool_element_and_png_software_chunk_are_software_fields():
+    firefly = read_provenance(jpeg_with(xmp=xmp_creator_tool("Adobe Firefly", element=True)))
+    assert firefly.xmp_creator_tool == "Adobe Firefly" and firefly.declares_ai
+    novelai = read_provenance(png_with(Software="NovelAI", Source="NovelAI Diffusion V4.5"))
+    assert novelai.png_software == "NovelAI" and novelai.reasons == ["PNG Software is a generator: NovelAI (NovelAI)"]
+    assert not read_provenance(png_with(Software="GIMP 2.10.36")).declares_ai
+
+
+def test_a_generator_chunk_key_counts_only_in_that_generator_format():
+    prose = read_provenance(png_with(prompt="a lighthouse at dusk", parameters="Seed: sunflower, sown in May",
+                                     workflow="shot, culled, graded", invokeai_metadata="none"))
+    assert not prose.declares_ai and prose.generator_chunks == {}
+    assert sorted(prose.unproven_chunks) == ["Automatic1111 / Forge (parameters)", "ComfyUI (prompt)",
+                                             "ComfyUI (workflow)", "InvokeAI"]
+    fooocus = read_provenance(png_with(parameters='{"Prompt": "a cat", "Steps": 30, "Seed": 1, "Sampler": "dpmpp_2m"}'))
+    assert fooocus.declares_ai and not fooocus.unproven_chunks
+    invoke = read_provenance(png_with(invokeai_metadata='{"positive_prompt": "a cat", "seed": 1}'))
+    assert invoke.reasons == ["generation parameters in a PNG text chunk: InvokeAI"]
 
 
 def signed_jpeg(jpeg: bytes, digital_source_type: str) -> bytes:

@@ -103,8 +103,12 @@ def crop_grid(detector, contents: bytes, k: int = GRID_CROPS):
 
 def analyze(detector, path: str, name: str | None = None) -> Analysis:
     """Everything about one file; a bad file gives an Analysis whose result carries the error."""
+    from synthdet_tf.inference.files import kind_problem
+
     result = dataclasses.asdict(next(iter(detector.detect([path]))))
     out = Analysis(name=name or path, result=result)
+    if kind_problem(path):  # a FIFO or a looping link: never opened, the result says why
+        return out
     try:
         contents = read_bytes(path)
     except Exception:

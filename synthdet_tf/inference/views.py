@@ -24,17 +24,19 @@ def crop_boxes(height: int, width: int, size: int, k: int) -> list[tuple[int, in
     return grid[:k]
 
 
-def model_views(contents: bytes, spec, crops: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def model_views(contents: bytes, spec, crops: int | None = None, max_pixels: int = DEFAULT_MAX_PIXELS,
+                info=None) -> np.ndarray:
     """uint8 [V, S, S, 3] for one file's bytes: the policy's one view, or up to `crops` native crops.
 
-    `crops` None or 0 means the model's own tiling (`spec.crops`).
+    `crops` None or 0 means the model's own tiling (`spec.crops`); `info`, the file's `probe`
+    when the caller has it already (a file is probed once).
     """
     import tensorflow as tf
 
     from synthdet_tf.preprocess import eval_transform
 
     crops = int(crops or getattr(spec, "crops", 1))
-    info = probe(contents, max_pixels=max_pixels)  # raises BadImageError with the reason
+    info = info or probe(contents, max_pixels=max_pixels)  # raises BadImageError with the reason
     if crops > 1 and min(info.width, info.height) >= spec.image_size:
         return image_views(decode_as_trained(contents, info.needs_pillow), spec, crops)
     if info.needs_pillow:

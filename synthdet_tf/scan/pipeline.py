@@ -12,6 +12,7 @@ import json
 import apache_beam as beam
 import numpy as np
 from apache_beam.io import fileio
+from apache_beam.io.filesystem import FileMetadata
 from apache_beam.ml.inference.base import KeyedModelHandler, RunInference
 
 from synthdet_tf.scan.handler import SynthdetModelHandler
@@ -50,39 +51,58 @@ class PrepareViews(beam.DoFn):
 
     def process(self, element):
         from synthdet_tf.data.pillow_io import probe
+        from synthdet_tf.inference.abstain import size_caveat
         from synthdet_tf.inference.views import model_views
         from synthdet_tf.provenance import read_provenance
 
         path, contents = element
         provenance = json.dumps(read_provenance(contents).to_dict())
         try:
-            # The key carries the provenance past RunInference, which sees only the views.
+            info = probe(contents, max_pixels=self.settings.max_pixels)  # bad files go to the dead letters
+            # The key carries the provenance and any caveat past RunInference, which sees only the views.
+            key = (path, provenance, size_caveat(info.width, info.height))
             if self.settings.scores_files:
-                probe(contents, max_pixels=self.settings.max_pixels)  # bad files still go to the dead letters
-                yield (path, provenance), [contents]
+                yield key, [contents]
             else:
-                yield (path, provenance), model_views(contents, self.spec, self.settings.crops, self.settings.max_pixels)
+                yield key, model_views(contents, self.spec, self.settings.crops, self.settings.max_pixels, info=info)
         except Exception as e:  # one bad file must not stop the others
             yield beam.pvalue.TaggedOutput("failed", {"path": path, "provenance": provenance,
                                                       "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]})
+
+
+class CheckKind(beam.DoFn):
+    """Matched file metadata -> on to reading, or a dead letter for a local path that is not a regular file.
+
+    Beam's match lists a FIFO named *.jpg like any file, and reading it would block the scan forever.
+    """
+
+    def process(self, metadata):
+        from synthdet_tf.inference.files import kind_problem
+
+        problem = None if "://" in metadata.path else kind_problem(metadata.path)
+        if problem:
+            yield beam.pvalue.TaggedOutput("failed", {"path": metadata.path, "provenance": None, "error": problem})
+        else:
+            yield metadata
 
 
 def read_file(readable) -> tuple[str, bytes]:
     return readable.metadata.path, readable.read()
 
 
-def _decided(label, provenance_json, prob=None, band=None):
-    from synthdet_tf.provenance import Provenance, verdict
+def _decided(label, provenance_json, prob=None, band=None, caveat=None):
+    from synthdet_tf.inference.abstain import decide
+    from synthdet_tf.provenance import Provenance
 
-    p = json.loads(provenance_json)
-    return verdict(label, Provenance(**p), prob is not None and band is not None and band[0] < prob < band[1])
+    p = Provenance(**json.loads(provenance_json)) if provenance_json else None
+    return decide(label, p, prob is not None and band is not None and band[0] < prob < band[1], caveat)
 
 
 def scored_row(item, settings: ScanSettings) -> dict:
-    (path, provenance), prediction = item
+    (path, provenance, caveat), prediction = item
     p = prediction.inference
     label = "FAKE" if p["fake_probability"] >= settings.threshold else "REAL"
-    decided, why = _decided(label, provenance, p["fake_probability"], settings.unsure_band)
+    decided, why = _decided(label, provenance, p["fake_probability"], settings.unsure_band, caveat)
     return {"path": path, "fake_probability": p["fake_probability"], "logit": p["logit"], "label": label,
             "threshold": settings.threshold, "model": settings.model, "version": settings.version, "crops": p["crops"],
             "error": None, "verdict": decided, "verdict_reason": why, "provenance": provenance}
@@ -140,21 +160,29 @@ def parquet_schema():
                       ("verdict", pa.string()), ("verdict_reason", pa.string()), ("provenance", pa.string())])
 
 
-def build(p, patterns: list[str], output: str, settings: ScanSettings):
-    """Adds the scan to pipeline `p`; writes results-*.jsonl / .parquet, failed-*.jsonl, counts.json under `output`."""
-    files = (p | "Patterns" >> beam.Create(patterns) | "Match" >> fileio.MatchAll()
-             | "Read" >> fileio.ReadMatches() | "Bytes" >> beam.Map(read_file))
+def build(p, patterns: list[str], output: str, settings: ScanSettings, skipped=()):
+    """Adds the scan to pipeline `p`; writes results-*.jsonl / .parquet, failed-*.jsonl, counts.json under `output`.
+
+    `skipped`: [(path, why)] the caller found that Beam's match leaves out (links that loop or point nowhere).
+    """
+    matches = p | "Patterns" >> beam.Create(patterns) | "Match" >> fileio.MatchAll()
+    # Beam infers a union with TaggedOutput from `process` and ReadMatches refuses it; the main output is metadata.
+    kinds = matches | "Kind" >> beam.ParDo(CheckKind()).with_output_types(FileMetadata).with_outputs("failed", main="ok")
+    files = kinds.ok | "Read" >> fileio.ReadMatches() | "Bytes" >> beam.Map(read_file)
     prepared = files | "Views" >> beam.ParDo(PrepareViews(settings)).with_outputs("failed", main="ok")
     handler = KeyedModelHandler(SynthdetModelHandler(settings.model_path, max_batch_size=settings.batch_size))
     scored = prepared.ok | "Infer" >> RunInference(handler) | "Scored" >> beam.Map(scored_row, settings)
-    failed = prepared.failed | "Failed" >> beam.Map(failed_row, settings)
+    links = p | "Links" >> beam.Create([{"path": path, "provenance": None, "error": why} for path, why in skipped])
+    dead = (prepared.failed, kinds.failed, links) | "Dead" >> beam.Flatten()
+    failed = dead | "Failed" >> beam.Map(failed_row, settings)
     rows = (scored, failed) | "All" >> beam.Flatten()
     shards = dict(num_shards=settings.num_shards, shard_name_template="-SSSSS-of-NNNNN")
     _ = rows | "Json" >> beam.Map(json.dumps) | "WriteJsonl" >> beam.io.WriteToText(f"{output}/results", file_name_suffix=".jsonl", **shards)
     _ = rows | "WriteParquet" >> beam.io.WriteToParquet(f"{output}/results", parquet_schema(), file_name_suffix=".parquet", **shards)
-    _ = (prepared.failed | "DeadJson" >> beam.Map(lambda d: json.dumps({"path": d["path"], "error": d["error"]}))
+    _ = (dead | "DeadJson" >> beam.Map(lambda d: json.dumps({"path": d["path"], "error": d["error"]}))
          | "WriteDead" >> beam.io.WriteToText(f"{output}/failed", file_name_suffix=".jsonl", **shards))
-    matched = files | "CountMatched" >> beam.combiners.Count.Globally()
+    matched = ((matches | "CountMatched" >> beam.combiners.Count.Globally())
+               | "WithLinks" >> beam.Map(lambda n: n + len(skipped)))
     _ = (rows | "Summary" >> beam.CombineGlobally(SummaryFn())
          | "WithMatched" >> beam.Map(lambda s, m: {"matched": m, **s}, beam.pvalue.AsSingleton(matched))
          | "SummaryJson" >> beam.Map(json.dumps)

@@ -1,5 +1,6 @@
 """Runs a scan: checks the model and the patterns before any work, then the pipeline, then the summary."""
 
+import glob
 import json
 import logging
 import os
@@ -33,6 +34,20 @@ def check_patterns(patterns: list[str]) -> None:
             raise FileNotFoundError(f"No file matches {pattern!r}")
 
 
+def broken_links(patterns: list[str]) -> list[tuple[str, str]]:
+    """Local links matching a pattern that loop or point nowhere: Beam's match drops them without a word."""
+    from synthdet_tf.inference.files import kind_problem
+
+    found = {}
+    for pattern in patterns:
+        if "://" in pattern:
+            continue
+        for path in glob.glob(pattern, recursive=True):
+            if os.path.islink(path) and not os.path.exists(path):
+                found[path] = kind_problem(path)
+    return sorted(found.items())
+
+
 def previous_outputs(output: str) -> list[str]:
     """Files an earlier scan wrote into `output` (only names this command writes)."""
     found = FileSystems.match([FileSystems.join(output, "*")])[0].metadata_list
@@ -49,7 +64,7 @@ def scan(patterns: list[str], output: str, settings: ScanSettings, beam_args: li
     options = pipeline_options(beam_args)
     start = time.time()
     with beam.Pipeline(options=options) as p:
-        build(p, patterns, output, settings)
+        build(p, patterns, output, settings, skipped=broken_links(patterns))
         runner = type(p.runner).__name__
     wall = time.time() - start
     counts_path = FileSystems.join(output, "counts.json")
