@@ -12,8 +12,8 @@ The held-out sources stay out of training, validation, the threshold and int8
 calibration, so the model card's held-out number is independent.
 """
 
-from synthdet_configs.efficientnet_lite0_robust import get_config as _v1
-from synthdet_configs.generalize import FACE_SOURCES, HELD_OUT_SOURCES
+from synthdet_configs.synthdet_v1 import get_config as _v1
+from synthdet_configs.held_out import FACE_SOURCES, HELD_OUT_SOURCES
 
 
 def get_config():

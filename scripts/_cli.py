@@ -30,6 +30,9 @@ import tempfile
 
 from absl import app, flags, logging
 
+PRODUCT_COMMANDS = ("synthdet-data", "synthdet-train", "synthdet-grid", "synthdet-evaluate", "synthdet-export",
+                    "synthdet-detect", "synthdet-serve-client", "synthdet-scan", "synthdet-app")
+LAB_COMMANDS = ("synthdet-benchmark", "synthdet-generalize", "synthdet-loso", "synthdet-fuse")
 HELP_ARGS = ("--help", "-help", "-h", "-?", "--helpshort", "-helpshort")
 _VERBOSITY_ARGS = ("-v", "--v", "-verbosity", "--verbosity")
 _TF_LOG_LEVEL = "TF_CPP_MIN_LOG_LEVEL"
@@ -156,6 +159,9 @@ def help_text(module, argv, verbs=None) -> str:
         out.append("")
     out.append("-v 0 (--verbosity=0) also shows INFO logs and TensorFlow's start-up lines; "
                "--helpfull lists every flag, absl's and TensorFlow's too.")
+    out += ["", "commands: " + ", ".join(PRODUCT_COMMANDS), "lab (experiments, apart from the product): " + ", ".join(LAB_COMMANDS)]
+    if module.__name__.startswith("synthdet_scripts.lab.") or ".lab." in getattr(module, "__file__", ""):
+        out.insert(0, "[lab command: benchmarks and experiment protocols, not part of detection]\n")
     return "\n".join(out)
 
 

@@ -19,7 +19,7 @@ _MODEL = flags.DEFINE_string("model", None, "Workdir, .keras, SavedModel dir or 
 
 
 def model_label(detector) -> str:
-    from synthdet_tf.detector import model_identity
+    from synthdet_tf.detect.detector import model_identity
 
     name, version = model_identity(detector.backend.path)
     return f"{name} v{version}" if version else name
@@ -43,7 +43,7 @@ def main(argv):
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # before gradio is imported
     build, launch = import_page()
-    from synthdet_tf.detector import Detector
+    from synthdet_tf.detect.detector import Detector
 
     detector = Detector.load(_MODEL.value)
     demo = build(detector, model_label(detector))

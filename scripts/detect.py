@@ -53,7 +53,7 @@ def _line(r, width: int) -> str:
 
 def _inputs(argv) -> tuple[list[str], int]:
     """(what to score, the table's path width): --sample spreads over the sorted files."""
-    from synthdet_tf.inference.files import walk
+    from synthdet_tf.detect.files import walk
 
     files, problems = walk(argv[1:])
     if _SAMPLE.value and len(files) > _SAMPLE.value:
@@ -85,11 +85,11 @@ def main(argv):
         raise app.UsageError("usage: synthdet-detect [--model=...] PATH [PATH ...]")
     if _CROPS.value < 0:
         raise app.UsageError("--crops must be 0 (the model's own tiling) or more")
-    from synthdet_tf.inference.results_file import ResultsFile, check_output
+    from synthdet_tf.detect.results_file import ResultsFile, check_output
 
     if _OUTPUT.value:
         check_output(_OUTPUT.value, _OVERWRITE.value)  # before the model loads: a bad path costs nothing
-    from synthdet_tf.detector import Detector
+    from synthdet_tf.detect.detector import Detector
 
     kwargs = {"num_threads": _THREADS.value} if _THREADS.value and (_MODEL.value or "").endswith(".tflite") else {}
     detector = Detector.load(_MODEL.value, **kwargs)

@@ -16,7 +16,7 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Retrain runs that already fi
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from synthdet_tf.grid import run_grid
+    from synthdet_tf.training.grid import run_grid
 
     config = config_flag.config()
     for row in run_grid(config, _WORKDIR.value, _GRID.value, overwrite=_OVERWRITE.value):

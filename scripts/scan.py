@@ -52,7 +52,7 @@ def main(argv):
     if not patterns or not _OUTPUT.value:
         raise app.UsageError("usage: synthdet-scan --output=DIR [--model=...] PATTERN [PATTERN ...] [--beam_option=...]")
     scan, settings_for = import_scan()
-    from synthdet_tf.detector import default_model_path
+    from synthdet_tf.detect.detector import default_model_path
 
     settings = settings_for(_MODEL.value or default_model_path(), crops=_CROPS.value, max_pixels=_MAX_PIXELS.value,
                             batch_size=_BATCH.value, num_shards=_SHARDS.value)

@@ -24,7 +24,7 @@ _VERSION = flags.DEFINE_integer("version", None, "Model version (default: the ne
 def main(argv):
     if len(argv) < 2 or bool(_REST.value) == bool(_GRPC.value):
         raise app.UsageError("usage: synthdet-serve-client (--rest=URL | --grpc=HOST:PORT) IMAGE [IMAGE ...]")
-    from synthdet_tf import serving_client
+    from synthdet_tf.detect import serving_client
 
     images = []
     for path in argv[1:]:

@@ -1,6 +1,6 @@
 """synthdet-train: train a detector from a config.
 
-    synthdet-train --config=configs/resnet18.py --workdir=runs/resnet18 --data_dir=../shared/data/dev
+    synthdet-train --config=configs/study/resnet18.py --workdir=runs/resnet18 --data_dir=../shared/data/dev
     synthdet-train --config=configs/tiny.py --workdir=runs/tiny --data_dir=... --config.train.epochs=3
 
 Started again with the same --workdir, a killed run resumes from its last backup.
@@ -17,7 +17,7 @@ _OVERWRITE = flags.DEFINE_bool("overwrite", False, "Train again in a workdir tha
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    from synthdet_tf.train import train_and_evaluate
+    from synthdet_tf.training.train import train_and_evaluate
 
     config = config_flag.config()
     results = train_and_evaluate(config, _WORKDIR.value, overwrite=_OVERWRITE.value)

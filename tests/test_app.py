@@ -11,7 +11,7 @@ from ml_collections import ConfigDict
 from PIL import Image
 
 from synthdet_tf.app.analysis import analyze
-from synthdet_tf.detector import Detector
+from synthdet_tf.detect.detector import Detector
 from synthdet_tf.models import build_model
 from tests.conftest import SHARED_DEV, random_rgb
 from tests.evaluate_fixtures import write_workdir

@@ -17,7 +17,7 @@ import pytest
 from ml_collections import ConfigDict
 from PIL import Image
 
-from synthdet_tf.inference.results_file import OutputError, ResultsFile
+from synthdet_tf.detect.results_file import OutputError, ResultsFile
 from tests.conftest import encode, random_rgb
 from tests.evaluate_fixtures import write_workdir
 from tests.test_scripts import ENV, run_script
@@ -177,7 +177,7 @@ def test_an_interrupted_run_leaves_its_rows_readable(tmp_path):
 
 def test_the_apps_analysis_survives_every_bad_file(bad_folder, tiny_model):
     from synthdet_tf.app.analysis import analyze
-    from synthdet_tf.detector import Detector
+    from synthdet_tf.detect.detector import Detector
 
     detector = Detector.load(tiny_model)
     rows = {name: analyze(detector, str(bad_folder / name), name).result for name in expected()}

@@ -7,10 +7,11 @@ import pytest
 from PIL import Image
 
 from synthdet_tf.data.discovery import discover
-from synthdet_tf.evaluate import calibration, loso, metrics, perturbations
+from synthdet_tf.evaluate import calibration, metrics, perturbations
+from synthdet_tf.lab import loso
 from synthdet_tf.evaluate.predict import predict_logits
 from synthdet_tf.evaluate.report import evaluate_model
-from synthdet_tf.inference.backends import load_backend
+from synthdet_tf.detect.backends import load_backend
 from tests.evaluate_fixtures import brightness_folder, brightness_model, write_workdir
 from tests.test_scripts import run_script
 
@@ -167,7 +168,7 @@ def test_perturbations_change_what_they_should():
 def test_audit_detects_a_planted_format_shortcut(tmp_path):
     """Fakes saved as PNG, reals as JPEG, same content: a model that learns the codec fails the audit."""
     from synthdet_configs.tiny import get_config
-    from synthdet_tf.train import train_and_evaluate
+    from synthdet_tf.training.train import train_and_evaluate
 
     rng = np.random.default_rng(0)
     for i in range(240):
@@ -210,7 +211,7 @@ def test_loso_script_trains_one_model_per_source(tmp_path):
             Image.fromarray(rng.integers(0, 256, (20, 20, 3), dtype=np.uint8)).save(path)
     out = tmp_path / "loso"
     result = run_script(
-        "synthdet_scripts.loso", "--config=configs/tiny.py", f"--data_dir={tmp_path / 'data'}", f"--workdir={out}",
+        "synthdet_scripts.lab.loso", "--config=configs/tiny.py", f"--data_dir={tmp_path / 'data'}", f"--workdir={out}",
         "--min_images=20", "--sources=gen0,gen2", "--config.data.source_from=prefix", "--config.train.verbose=0",
     )
     assert result.returncode == 0, result.stderr[-3000:]

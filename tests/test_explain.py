@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from ml_collections import ConfigDict
 
-from synthdet_tf.explain import cam_model, grad_cam
+from synthdet_tf.detect.explain import cam_model, grad_cam
 from synthdet_tf.models import build_model
 
 SIZE = 32

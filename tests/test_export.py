@@ -8,13 +8,14 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from synthdet_tf import serving_client
+from synthdet_tf.detect import serving_client
 from synthdet_tf.data.discovery import discover
-from synthdet_tf.detector import Detector
-from synthdet_tf.inference.views import crop_boxes
+from synthdet_tf.detect.detector import Detector
+from synthdet_tf.detect.views import crop_boxes
 from synthdet_tf.evaluate.predict import predict_logits
-from synthdet_tf.export import exporter, layout, saved_model, tflite, warmup
-from synthdet_tf.inference.backends import KerasBackend, load_backend
+from synthdet_tf.export import exporter, saved_model, tflite, warmup
+from synthdet_tf.detect import layout
+from synthdet_tf.detect.backends import KerasBackend, load_backend
 from tests.conftest import encode, noisy_real_smooth_fake, smooth_rgb
 from tests.test_scripts import run_script
 
@@ -25,7 +26,7 @@ FORMATS = list(exporter.FORMATS)
 def trained(tmp_path_factory):
     """A tiny model trained for one epoch on 300 generated images (noisy JPEG REAL, smooth PNG FAKE)."""
     from synthdet_configs.tiny import get_config
-    from synthdet_tf.train import train_and_evaluate
+    from synthdet_tf.training.train import train_and_evaluate
 
     root = tmp_path_factory.mktemp("export")
     noisy_real_smooth_fake(root / "data", 150, (24, 64), noise=25)
@@ -84,7 +85,7 @@ def test_signatures_match_keras_and_carry_no_mixed_precision(trained):
     one = loaded.signatures["predict_images"](images=tf.constant(decoded[None]))
     assert one["logit"].shape == (1,) and abs(float(one["logit"][0]) - expected[0]) < 0.05
     # explain_images: the same logit, and Grad-CAM as computed on the Keras model for the same view.
-    from synthdet_tf.explain import cam_model, grad_cam, logit_of
+    from synthdet_tf.detect.explain import cam_model, grad_cam, logit_of
 
     explained = loaded.signatures["explain_images"](images=tf.constant(decoded[None]))
     assert float(explained["logit"][0]) == pytest.approx(float(one["logit"][0]), abs=1e-5)
@@ -277,7 +278,7 @@ def test_parity_report_compares_every_written_format(trained):
 
 
 def test_infer_benchmark_times_every_format_against_keras(trained):
-    from synthdet_tf.benchmarks import infer
+    from synthdet_tf.lab.benchmarks import infer
 
     root, _ = trained
     rows = infer.run(str(root / "run"), str(root / "exported"), size=32, name="det", version=3, batch=4)

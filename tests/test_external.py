@@ -37,7 +37,7 @@ def _external_folder(root):
 def tiny_backend(tmp_path_factory):
     from ml_collections import ConfigDict
 
-    from synthdet_tf.inference.backends import KerasBackend
+    from synthdet_tf.detect.backends import KerasBackend
     from synthdet_tf.models import build_model
 
     path = tmp_path_factory.mktemp("ext_model") / "m.keras"

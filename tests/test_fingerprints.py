@@ -8,8 +8,7 @@ import tensorflow as tf
 from synthdet_tf.corpus.reconstruct import psnr
 from synthdet_tf.data import fingerprints
 from synthdet_tf.data.discovery import discover
-from synthdet_tf.data.augment import process_whole
-from synthdet_tf.data.pipeline import class_weights, make_dataset, synth_probability, trace_after_process
+from synthdet_tf.data.pipeline import class_weights, make_dataset, synth_probability
 from tests.conftest import encode, random_rgb, write_folder
 
 
@@ -130,9 +129,8 @@ def _with_chain(data_config, after_process):
     return data_config
 
 
-@pytest.mark.parametrize("after_process", [False, True, 0.5])
-def test_trace_after_the_chain_keeps_the_mix_and_the_labels(red_and_blue, data_config, after_process):
-    data_config = _with_chain(data_config, after_process)
+def test_synthesised_fakes_under_the_chain_keep_the_mix_and_the_labels(red_and_blue, data_config):
+    data_config = _with_chain(data_config, False)
     records = discover(str(red_and_blue), verify=False).records
     q = synth_probability(records, data_config)
     ys, reds = [], []
@@ -146,28 +144,7 @@ def test_trace_after_the_chain_keeps_the_mix_and_the_labels(red_and_blue, data_c
     assert abs(((y == 1) & red).mean() - q) < 0.05
 
 
-def test_trace_after_the_chain_is_the_last_change(shared_dev, data_config):
-    """The fake is its processed real plus a trace at the configured PSNR: the JPEG does not wear it down."""
-    from PIL import Image
-
-    cfg = _with_chain(data_config, True)
-    real = tf.constant(np.asarray(Image.open(sorted((shared_dev / "real").rglob("*.jpg"))[3]).convert("RGB")))
-    for s in range(6):
-        process_seed, synth_seed = tf.constant([s, 2], tf.int64), tf.constant([s, 3], tf.int64)
-        processed = process_whole(real, process_seed, cfg.process, cfg.image_size).numpy()
-        fake = trace_after_process(real, process_seed, synth_seed, cfg).numpy()
-        h, w = fake.shape[:2]
-        assert h >= cfg.image_size and (processed.shape[0] - h) < 4 and (processed.shape[1] - w) < 4
-        np.testing.assert_array_equal(fake, fingerprints.synthesize(tf.constant(processed), synth_seed).numpy())
-        assert 29.5 <= psnr(processed[:h, :w], fake) <= 42.5
-
-
-def test_after_process_share_is_checked(red_and_blue, data_config):
+def test_the_removed_after_process_experiment_is_refused(red_and_blue, data_config):
     records = discover(str(red_and_blue), verify=False).records
-    data_config = _with_chain(data_config, 1.5)
-    with pytest.raises(ValueError, match="in \\[0, 1\\]"):
-        make_dataset(records, data_config, batch_size=8, training=True, seed=0)
-    data_config = _with_chain(data_config, 0.5)
-    data_config.process = None
-    with pytest.raises(ValueError, match="no data.process"):
-        make_dataset(records, data_config, batch_size=8, training=True, seed=0)
+    with pytest.raises(ValueError, match="after_process was a rejected experiment"):
+        make_dataset(records, _with_chain(data_config, True), batch_size=8, training=True, seed=0)

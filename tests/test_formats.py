@@ -9,7 +9,7 @@ from PIL import Image
 from synthdet_tf.data import pillow_io
 from synthdet_tf.data.discovery import discover
 from synthdet_tf.data.pipeline import make_dataset
-from synthdet_tf.inference.views import model_views
+from synthdet_tf.detect.views import model_views
 from synthdet_tf.preprocess import PreprocessSpec
 from tests.conftest import random_rgb, write_folder
 
@@ -67,8 +67,8 @@ def test_training_pipeline_reads_every_format(tmp_path, data_config):
 def test_the_serving_client_converts_what_the_served_graph_cannot_decode():
     import tensorflow as tf
 
-    from synthdet_tf.detector import Detector
-    from synthdet_tf.serving_client import servable_bytes
+    from synthdet_tf.detect.detector import Detector
+    from synthdet_tf.detect.serving_client import servable_bytes
 
     heic = encoded("HEIF")
     png = servable_bytes(heic)
@@ -85,7 +85,7 @@ def test_the_serving_client_converts_what_the_served_graph_cannot_decode():
                                        ("WEBP", (80, 100)), ("GIF", (80, 100))])
 def test_a_fused_detectors_shared_decode_gives_each_stream_its_own_views(fmt, size):
     """shared_views decodes a file once for both streams, and each still gets exactly what model_views gives it."""
-    from synthdet_tf.inference.views import shared_views
+    from synthdet_tf.detect.views import shared_views
 
     contents = encoded(fmt, random_rgb(*size, seed=11))
     specs = (PreprocessSpec("resize", 24, "tiny"), PreprocessSpec("random_crop", 32, "tiny", crops=4))

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from synthdet_tf.data.discovery import discover
-from synthdet_tf.evaluate import generalization, loso
+from synthdet_tf.lab import generalization, loso
 from tests.test_scripts import run_script
 
 FAMILIES = {"genA": "SD 1.x", "genB": "SD 1.x", "genC": "FLUX", "genD": "GPT-4o"}
@@ -46,7 +46,7 @@ def test_benchmark_script_end_to_end_on_a_tiny_model(tmp_path):
     data = build_corpus(tmp_path / "corpus", n=40)
     out = tmp_path / "bench"
     result = run_script(
-        "synthdet_scripts.generalize", "--config=configs/tiny.py", f"--data_dir={data}", f"--workdir={out}",
+        "synthdet_scripts.lab.generalize", "--config=configs/tiny.py", f"--data_dir={data}", f"--workdir={out}",
         "--min_images=40", "--config.data.held_out_sources=('album','genD')", "--config.train.verbose=0",
     )
     assert result.returncode == 0, result.stderr[-3000:]
@@ -59,14 +59,14 @@ def test_benchmark_script_end_to_end_on_a_tiny_model(tmp_path):
     assert checks["audit"]["quality"] == generalization.AUDIT_QUALITY and (out / "_all" / "DONE").exists()
     assert checks["audit_native"]["n"] == checks["test"]["n"]
     assert "held-out sources: album, genD" in (out / "generalization.md").read_text()
-    compared = run_script("synthdet_scripts.generalize", f"--compare=a={out},b={out}")
+    compared = run_script("synthdet_scripts.lab.generalize", f"--compare=a={out},b={out}")
     assert compared.returncode == 0, compared.stderr[-3000:]
     assert "| SD 1.x | 80 |" in compared.stdout and "| held-out sources, balanced acc. |" in compared.stdout
     assert checks["jpeg_75"]["n"] == checks["test"]["n"] and 0.0 <= checks["downscale_0.5"]["roc_auc"] <= 1.0
 
     # A finished model scored on its own gives the same threshold-free numbers as the run did.
     scored = run_script(
-        "synthdet_scripts.generalize", "--config=configs/tiny.py", f"--data_dir={data}", f"--workdir={tmp_path / 'score'}",
+        "synthdet_scripts.lab.generalize", "--config=configs/tiny.py", f"--data_dir={data}", f"--workdir={tmp_path / 'score'}",
         f"--model={out / '_all'}", "--config.data.held_out_sources=('album','genD')",
     )
     assert scored.returncode == 0, scored.stderr[-3000:]
@@ -74,12 +74,12 @@ def test_benchmark_script_end_to_end_on_a_tiny_model(tmp_path):
     assert alone["families"] == [] and alone["all"]["held_out_sources"]["n"] == 80
     for key in ("test", "held_out_sources", "audit", "jpeg_75"):
         assert alone["all"][key]["roc_auc"] == pytest.approx(checks[key]["roc_auc"], abs=1e-6)
-    both = run_script("synthdet_scripts.generalize", f"--compare=run={out},alone={tmp_path / 'score'}")
+    both = run_script("synthdet_scripts.lab.generalize", f"--compare=run={out},alone={tmp_path / 'score'}")
     assert both.returncode == 0 and "| downscaled x0.5, AUC |" in both.stdout
     assert "| test split, fakes caught per family |" in both.stdout and "| album | 40 |" in both.stdout
 
     # A benchmark fused with itself ranks every fold as it did alone.
-    fused = run_script("synthdet_scripts.generalize", "--config=configs/tiny.py", f"--data_dir={data}", f"--fuse={out},{out}",
+    fused = run_script("synthdet_scripts.lab.generalize", "--config=configs/tiny.py", f"--data_dir={data}", f"--fuse={out},{out}",
                        f"--workdir={tmp_path / 'fused'}", "--min_images=40", "--config.data.held_out_sources=('album','genD')")
     assert fused.returncode == 0, fused.stderr[-3000:]
     table = json.loads((tmp_path / "fused" / "fused_lofo.json").read_text())
@@ -90,7 +90,7 @@ def test_benchmark_script_end_to_end_on_a_tiny_model(tmp_path):
 
     # Folds only: one fold, no model on everything.
     only = tmp_path / "folds_only"
-    folds = run_script("synthdet_scripts.generalize", "--config=configs/tiny.py", f"--data_dir={data}", f"--workdir={only}",
+    folds = run_script("synthdet_scripts.lab.generalize", "--config=configs/tiny.py", f"--data_dir={data}", f"--workdir={only}",
                        "--min_images=40", "--families=FLUX", "--folds_only", "--config.data.held_out_sources=('album','genD')",
                        "--config.train.verbose=0")
     assert folds.returncode == 0, folds.stderr[-3000:]
@@ -99,7 +99,7 @@ def test_benchmark_script_end_to_end_on_a_tiny_model(tmp_path):
 
 
 def test_fused_fold_row_standardises_each_stream():
-    from synthdet_tf.evaluate import fused_lofo
+    from synthdet_tf.lab import fused_lofo
 
     rng = np.random.default_rng(0)
     labels = np.r_[np.zeros(300), np.ones(300)]

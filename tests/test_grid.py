@@ -2,7 +2,7 @@ import csv
 
 import pytest
 
-from synthdet_tf.grid import apply_overrides, parse_grid, run_grid
+from synthdet_tf.training.grid import apply_overrides, parse_grid, run_grid
 
 
 def test_parse_grid_gives_every_combination():

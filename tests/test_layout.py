@@ -93,3 +93,78 @@ def test_functions_are_under_60_lines():
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= MAX_FUNCTION_LINES:
                 long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)")
     assert not long
+
+
+# The floors of the house, lowest first. A module may import its own floor and the ones below, never above:
+# detection sits under training, evaluation and export, so `synthdet-detect` loads none of them, and the lab
+# is the top floor: nothing in the product imports it.
+# The package itself is the front door (`from synthdet_tf import Detector`), on the top floor with the lab.
+FLOORS = (
+    ("synthdet_tf.preprocess", "synthdet_tf.beam_options"),
+    ("synthdet_tf.data",),
+    ("synthdet_tf.models", "synthdet_tf.corpus"),
+    ("synthdet_tf.detect",),
+    ("synthdet_tf.evaluate",),
+    ("synthdet_tf.training",),
+    ("synthdet_tf.export",),
+    ("synthdet_tf.app", "synthdet_tf.scan"),
+    ("synthdet_tf.lab", "synthdet_tf"),
+)
+
+
+def floor_of(module: str) -> int:
+    """The floor of the room `module` is, or lies in (the root package only by its own name)."""
+    for n, rooms in enumerate(FLOORS):
+        if any(module == room or (room != "synthdet_tf" and module.startswith(room + ".")) for room in rooms):
+            return n
+    raise AssertionError(f"{module} is in no room of FLOORS: give it one")
+
+
+def test_no_import_runs_back_up_the_house():
+    up = sorted(f"{m} (floor {floor_of(m)}) imports {t} (floor {floor_of(t)})"
+                for m, targets in import_graph().items() for t in targets if floor_of(t) > floor_of(m))
+    assert not up
+
+
+def test_detect_imports_no_evaluation_training_or_lab():
+    wrong = {(m, t) for m, targets in import_graph().items() if m.startswith("synthdet_tf.detect") for t in targets
+             if t.startswith(("synthdet_tf.evaluate", "synthdet_tf.training", "synthdet_tf.lab", "synthdet_tf.export"))}
+    assert not wrong
+
+
+def test_shipped_recipes_import_nothing_from_the_lab():
+    for path in (ROOT / "configs").glob("*.py"):
+        lab = {m for m in imported_names(path) if m.startswith(("synthdet_configs.lab", "synthdet_configs.study"))}
+        assert not lab, (path.name, lab)
+
+
+def imported_names(path: pathlib.Path) -> set:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return found
+
+
+def test_product_scripts_import_nothing_from_the_lab():
+    for path in (ROOT / "scripts").glob("*.py"):
+        lab = {m for m in imported_names(path) if m.startswith(("synthdet_tf.lab", "synthdet_scripts.lab"))}
+        assert not lab, (path.name, lab)
+
+
+def test_synthdet_detect_loads_neither_scipy_nor_sklearn(tmp_path):
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    Image.new("RGB", (64, 48), (120, 30, 200)).save(tmp_path / "one.png")
+    code = ("import atexit, runpy, sys\n"
+            "atexit.register(lambda: print('HEAVY', sorted(m for m in ('scipy', 'sklearn') if m in sys.modules)))\n"
+            f"sys.argv = ['synthdet-detect', {str(tmp_path / 'one.png')!r}]\n"
+            "runpy.run_module('synthdet_scripts.detect', run_name='__main__')\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "HEAVY []" in result.stdout, result.stdout

@@ -9,7 +9,7 @@ from ml_collections import ConfigDict
 from PIL import Image
 
 from synthdet_tf.data import augment
-from synthdet_tf.inference.views import crop_boxes, image_views, pool_logits
+from synthdet_tf.detect.views import crop_boxes, image_views, pool_logits
 from synthdet_tf.models import build_model
 from synthdet_tf.models.local import MedianResidual, patch_model
 from synthdet_tf.preprocess import PreprocessSpec
@@ -107,8 +107,8 @@ def test_process_whole_is_seeded_and_keeps_enough_for_a_crop():
 @pytest.fixture(scope="module")
 def crop_run(tmp_path_factory):
     """A tiny local model trained briefly on native 32 px crops of 48-96 px images (noisy JPEG REAL, smooth PNG FAKE)."""
-    from synthdet_configs.local import get_config
-    from synthdet_tf.train import train_and_evaluate
+    from synthdet_configs.synthdet_v3_local import get_config
+    from synthdet_tf.training.train import train_and_evaluate
     from tests.conftest import noisy_real_smooth_fake
 
     root = tmp_path_factory.mktemp("local")
@@ -126,10 +126,10 @@ def test_crop_model_exports_with_its_grid_and_every_format_agrees(crop_run):
     import json
 
     from synthdet_tf.data.discovery import discover
-    from synthdet_tf.detector import Detector
+    from synthdet_tf.detect.detector import Detector
     from synthdet_tf.evaluate.predict import predict_logits
     from synthdet_tf.export import exporter
-    from synthdet_tf.inference.backends import KerasBackend, load_backend
+    from synthdet_tf.detect.backends import KerasBackend, load_backend
 
     root = crop_run
     written = exporter.export(str(root / "run"), str(root / "exported"), name="loc", version=1,
@@ -154,7 +154,7 @@ def test_crop_model_exports_with_its_grid_and_every_format_agrees(crop_run):
 
 
 def test_crop_training_leaves_out_images_smaller_than_the_crop(crop_run, tmp_path):
-    from synthdet_configs.local import get_config
+    from synthdet_configs.synthdet_v3_local import get_config
     from synthdet_tf.data.discovery import discover_from_config
 
     cfg = get_config().data
@@ -169,12 +169,12 @@ def test_fused_detector_is_the_same_in_every_format(crop_run, tmp_path):
     import json
 
     from synthdet_configs.tiny import get_config
-    from synthdet_tf.detector import Detector
+    from synthdet_tf.detect.detector import Detector
     from synthdet_tf.export import exporter
     from synthdet_tf.export.fused import export_fused
-    from synthdet_tf.inference import fused
-    from synthdet_tf.inference.backends import KerasBackend
-    from synthdet_tf.train import train_and_evaluate
+    from synthdet_tf.detect import fused
+    from synthdet_tf.detect.backends import KerasBackend
+    from synthdet_tf.training.train import train_and_evaluate
     from tests.conftest import encode
 
     config = get_config()
@@ -215,8 +215,8 @@ def test_shipped_fusion_on_real_dev_images(shared_dev, version, threshold):
     import os
 
     from synthdet_tf.data.discovery import discover, subsample
-    from synthdet_tf.detector import Detector
-    from synthdet_tf.inference import fused
+    from synthdet_tf.detect.detector import Detector
+    from synthdet_tf.detect import fused
 
     shipped = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "exported")
     detector = Detector.load(os.path.join(shipped, f"synthdet_fused_v{version}.json"))

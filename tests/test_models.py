@@ -101,7 +101,7 @@ def test_tiny_trains_at_several_sizes_without_crashing_the_process():
 import numpy as np
 from ml_collections import ConfigDict
 from synthdet_tf.models import build_model
-from synthdet_tf.train import compile_model
+from synthdet_tf.training.train import compile_model
 for size in (48, 64, 96):
     m = build_model(ConfigDict({"backbone": "tiny", "weights": "", "dropout": 0.0, "npr": False}), size)
     compile_model(m, ConfigDict({"lr": 1e-4, "warmup_steps": 0, "min_lr_ratio": 0.0, "weight_decay": 0.0,

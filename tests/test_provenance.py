@@ -7,7 +7,7 @@ import pytest
 
 from PIL import Image, PngImagePlugin
 
-from synthdet_tf.provenance import GENERATOR_NAMES, generator_named, read_provenance, verdict
+from synthdet_tf.detect.provenance import GENERATOR_NAMES, generator_named, read_provenance, verdict
 from tests.conftest import random_rgb
 
 XMP = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'

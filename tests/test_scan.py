@@ -6,7 +6,7 @@ import shutil
 import pyarrow.parquet as pq
 import pytest
 
-from synthdet_tf.detector import Detector, model_identity
+from synthdet_tf.detect.detector import Detector, model_identity
 from synthdet_tf.scan import run as scan_run
 from tests.conftest import SHARED_DEV, bad_cases, write_folder
 from tests.test_scripts import run_script

@@ -48,7 +48,7 @@ def test_unknown_verb_is_a_usage_error():
 
 
 def test_pipeline_benchmark_measures_both_sides(tiny_folder, data_config):
-    from synthdet_tf.benchmarks.pipeline import format_rows, run
+    from synthdet_tf.lab.benchmarks.pipeline import format_rows, run
     from synthdet_tf.data.discovery import discover
 
     rows = run(discover(str(tiny_folder)).records, data_config, pillow_subset=8)

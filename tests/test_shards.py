@@ -71,7 +71,7 @@ def test_training_from_shards_streams_each_record_as_often_as_listed(sharded, da
 
 def test_a_tiny_model_trains_from_shards(sharded, tmp_path):
     from synthdet_configs.tiny import get_config
-    from synthdet_tf.train import train_and_evaluate
+    from synthdet_tf.training.train import train_and_evaluate
 
     _, out, _ = sharded
     c = get_config()

@@ -8,10 +8,10 @@ import keras
 import numpy as np
 import pytest
 
-from synthdet_tf import distribute, precision
-from synthdet_tf.callbacks import StopOnNaN, per_source_metrics
+from synthdet_tf.training import distribute, precision
+from synthdet_tf.training.callbacks import StopOnNaN, per_source_metrics
 from synthdet_tf.data.discovery import discover, split_of
-from synthdet_tf.train import DONE, make_optimizer, train_and_evaluate
+from synthdet_tf.training.train import DONE, make_optimizer, train_and_evaluate
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from synthdet_tf import detector
+from synthdet_tf.detect import detector
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD_FILES = ("pyproject.toml", "setup.cfg", "README.md")
@@ -86,7 +86,7 @@ def _image(path: pathlib.Path, seed: int) -> str:
 
 WHAT_IS_IMPORTED = """
 import json, synthdet_tf, synthdet_scripts, synthdet_configs.tiny, synthdet_exported, synthdet_tf.app.ui, synthdet_tf.scan.run
-from synthdet_tf.detector import default_model_path
+from synthdet_tf.detect.detector import default_model_path
 modules = [synthdet_tf, synthdet_scripts, synthdet_configs.tiny, synthdet_tf.app.ui, synthdet_tf.scan.run]
 print(json.dumps({"files": [m.__file__ for m in modules], "exported": list(synthdet_exported.__path__),
                   "default_model": default_model_path()}))

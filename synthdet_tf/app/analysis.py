@@ -13,7 +13,7 @@ import io
 import numpy as np
 from PIL import Image, ImageDraw
 
-from synthdet_tf.inference.views import crop_boxes, model_views, read_bytes
+from synthdet_tf.detect.views import crop_boxes, model_views, read_bytes
 
 GRID_CROPS = 9
 
@@ -31,7 +31,7 @@ class Analysis:
 
 def heatmap_of(backend, view: np.ndarray, threshold: float, temperature: float) -> np.ndarray | None:
     """Grad-CAM [S, S] in [0, 1] for a Keras model, or a SavedModel with `explain_images`; else None."""
-    from synthdet_tf.explain import cam_model, grad_cam, logit_of
+    from synthdet_tf.detect.explain import cam_model, grad_cam, logit_of
 
     if backend.kind == "fused":  # the whole-image member explains its own view
         backend = backend.whole
@@ -77,7 +77,7 @@ def crop_grid(detector, contents: bytes, k: int = GRID_CROPS):
     scored, each at the local model's probability, FAKE from 0.5).
     """
     from synthdet_tf.data.pillow_io import decode_rgb
-    from synthdet_tf.evaluate.calibration import sigmoid
+    from synthdet_tf.detect.calibration import sigmoid
 
     member = getattr(detector.backend, "local", None)
     scorer, cut, temperature = (member, 0.5, 1.0) if member else (detector.backend, detector.threshold, detector.temperature)
@@ -103,7 +103,7 @@ def crop_grid(detector, contents: bytes, k: int = GRID_CROPS):
 
 def analyze(detector, path: str, name: str | None = None) -> Analysis:
     """Everything about one file; a bad file gives an Analysis whose result carries the error."""
-    from synthdet_tf.inference.files import kind_problem
+    from synthdet_tf.detect.files import kind_problem
 
     result = dataclasses.asdict(next(iter(detector.detect([path]))))
     out = Analysis(name=name or path, result=result)

@@ -18,7 +18,7 @@ through a down/up path loses its fine detail, and a model fed that learns
 
 so the fake keeps every pixel of detail of its real and differs from it only by
 the upsampler's trace, at a strength a decoder's would have. Config
-`data.synth` (see `configs/local_synth.py`): `share` of the FAKE draws,
+`data.synth` (see `configs/synthdet_v4_local.py`): `share` of the FAKE draws,
 `psnr` range, `jitter` range of the random weights, `factors`.
 """
 

@@ -192,30 +192,16 @@ def _synth_args(synth):
     return dict(psnr=tuple(synth.psnr), jitter=tuple(synth.jitter), factors=tuple(synth.factors))
 
 
-def _after_share(cfg) -> float:
-    """data.synth.after_process: how many synthesised fakes get the trace after the processing chain.
-
-    True (1.0): all, as a generator's decoder is the last step; a share in
-    (0, 1): the rest get it before the chain, as with False (0.0).
-    """
+def _check_synth(cfg) -> None:
     synth = cfg.get("synth")
-    share = float(synth.get("after_process", False)) if synth is not None else 0.0
-    if not 0.0 <= share <= 1.0:
-        raise ValueError(f"data.synth.after_process is a share of the synthesised fakes, in [0, 1]; got {share}")
-    if share > 0 and cfg.get("process") is None:
-        raise ValueError("data.synth.after_process adds the trace after data.process, and there is no data.process")
-    return share
+    if synth is not None and synth.get("after_process"):
+        # Rounds six and seven (the trace after the chain) were not kept and their code is gone; a config that
+        # still asks for it must not train something else in silence. `git log -S after_process` finds it.
+        raise ValueError("data.synth.after_process was a rejected experiment and is no longer supported")
 
 
-def _synthesized(real_stream, synth, seed, after_process=False):
-    """FAKE elements made from real ones: each real photo plus a random upsampler's trace (data.fingerprints).
-
-    With `after_process` the elements are the real photos, labelled FAKE and
-    tagged, and `_augmented` adds the trace around the processing chain
-    (after it, or before it for the rest of `data.synth.after_process`'s share).
-    """
-    if after_process:
-        return real_stream.map(lambda im, y: (im, tf.constant(1.0), tf.constant(True)), num_parallel_calls=AUTOTUNE)
+def _synthesized(real_stream, synth, seed):
+    """FAKE elements made from real ones: each real photo plus a random upsampler's trace (data.fingerprints)."""
     seeds = tf.data.Dataset.random(seed=None if seed is None else seed + 7919, rerandomize_each_iteration=True).batch(2)
 
     def make(element, s):
@@ -227,22 +213,9 @@ def _synthesized(real_stream, synth, seed, after_process=False):
 
 
 def _with_synthesized(streams, reals, cfg, seed, stage) -> list:
-    """`streams` plus the stream of synthesised fakes made from `reals`; all tagged when the trace comes later."""
-    after = _after_share(cfg) > 0
-    if after:
-        streams = [s.map(lambda im, y: (im, y, tf.constant(False)), num_parallel_calls=AUTOTUNE) for s in streams]
-    return [*streams, _synthesized(_second_pass(reals, cfg, seed, stage), cfg.synth, seed, after)]
-
-
-def trace_after_process(image, process_seed, synth_seed, cfg):
-    """A synthesised fake the way `data.synth.after_process` makes it: the chain, then the trace.
-
-    uint8 [H, W, 3] real photo -> uint8: `process_whole` with `process_seed`,
-    then `synthesize` with `synth_seed`, so the trace is the image's last
-    change, as a generator's decoder is, and no JPEG or downscale wears it down.
-    """
-    processed = process_whole(image, process_seed, cfg.process, cfg.image_size)
-    return synthesize(processed, synth_seed, **_synth_args(cfg.synth))
+    """`streams` plus the stream of synthesised fakes made from `reals`."""
+    _check_synth(cfg)
+    return [*streams, _synthesized(_second_pass(reals, cfg, seed, stage), cfg.synth, seed)]
 
 
 def _augmented(ds, cfg, seed):
@@ -252,29 +225,14 @@ def _augmented(ds, cfg, seed):
     process = cfg.get("process")  # the whole-image chain before a native crop (augment.process_whole)
     if process is not None and not needs_policy:
         raise ValueError(f"data.process works before a random native crop; policy {cfg.policy!r} has none")
-    after = _after_share(cfg)
-
-    def flagged(image, process_seed, synth_seed):
-        """A real photo drawn to become a synthesised fake: the trace after the chain, or before it."""
-        if after == 1.0:
-            return trace_after_process(image, process_seed, synth_seed, cfg)
-        u = tf.random.stateless_uniform([], seed=tf.random.experimental.stateless_fold_in(synth_seed, 7))
-        return tf.cond(u < after, lambda: trace_after_process(image, process_seed, synth_seed, cfg),
-                       lambda: process_whole(synthesize(image, synth_seed, **_synth_args(cfg.synth)), process_seed, process,
-                                             cfg.image_size))
 
     def train_map(element, s):
         image, label = element[:2]
         if process is None:  # two draws, as before the chain existed, so older runs repeat exactly
             crop_seed, aug_seed = tf.unstack(tf.random.experimental.stateless_split(s, 2))
-        elif not after:
+        else:
             crop_seed, aug_seed, process_seed = tf.unstack(tf.random.experimental.stateless_split(s, 3))
             image = process_whole(image, process_seed, process, cfg.image_size)
-        else:  # element[2]: a real photo drawn to become a synthesised fake
-            crop_seed, aug_seed, process_seed, synth_seed = tf.unstack(tf.random.experimental.stateless_split(s, 4))
-            image = tf.cond(element[2], lambda: flagged(image, process_seed, synth_seed),
-                            lambda: process_whole(image, process_seed, process, cfg.image_size))
-            image = tf.ensure_shape(image, [None, None, 3])
         if needs_policy:
             image = preprocess.apply_policy(image, cfg.policy, cfg.image_size, training=True, seed=crop_seed)
         return augment(image, aug_seed, cfg.augment), label

@@ -8,20 +8,14 @@ at it and at 0.5, and a threshold fitted on test is only ever reported as an
 the sidecar of a TFLite file), so export and detect use the same numbers.
 """
 
-import json
-import os
-
 import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn import metrics as skm
 
-CALIBRATION_FILE = "calibration.json"
+# The runtime half (the sigmoid, the file and its checks) is detection's; fitting stays here, with scipy and sklearn.
+from synthdet_tf.detect.calibration import CALIBRATION_FILE, DEFAULT, load, save, sigmoid  # noqa: F401
+
 METHODS = ("balanced_accuracy", "fpr")
-DEFAULT = {"threshold": 0.5, "temperature": 1.0, "method": "default", "chosen_on": None}
-
-
-def sigmoid(logits, temperature: float = 1.0):
-    return 1.0 / (1.0 + np.exp(-np.asarray(logits, np.float64) / temperature))
 
 
 def fit_temperature(labels, logits) -> float:
@@ -97,24 +91,4 @@ def calibrate(labels, logits, method="balanced_accuracy", target_fpr=0.05, tempe
            "unsure_band": unsure_band(labels, sigmoid(logits, t), threshold)}
     if method == "fpr":
         doc["target_fpr"] = float(target_fpr)
-    return doc
-
-
-def save(doc: dict, path: str, overwrite: bool = False) -> None:
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(f"{path} exists; pass --overwrite to replace it")
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=2)
-    os.replace(tmp, path)
-
-
-def load(path: str) -> dict:
-    with open(path) as f:
-        doc = json.load(f)
-    for key in ("threshold", "temperature"):
-        if not isinstance(doc.get(key), (int, float)):
-            raise ValueError(f"{path}: {key!r} missing or not a number")
-    if not 0.0 <= doc["threshold"] <= 1.0 or doc["temperature"] <= 0:
-        raise ValueError(f"{path}: threshold must be in [0, 1] and temperature > 0, got {doc}")
     return doc

@@ -1,7 +1,7 @@
 """The external check: images from repositories no training source touched.
 
     synthdet-evaluate --model=exported/synthdet/2 --external=runs/external --output_dir=runs/ext_v2
-    synthdet-generalize --config=configs/generalize.py --model=... --external=runs/external --workdir=...
+    synthdet-generalize --config=configs/lab/generalize.py --model=... --external=runs/external --workdir=...
 
 The folder (`../shared/data/external/build.py` makes it) has `real/`, `fake/`
 and a MANIFEST.csv whose `source` and `generator` columns name where each
@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from synthdet_tf.evaluate import calibration, metrics
-from synthdet_tf.inference.views import logits_per_file, model_views, pool_logits
+from synthdet_tf.detect.views import logits_per_file, model_views, pool_logits
 
 MATCHED_LONG_SIDE = 1600
 MATCHED_QUALITY = 90
@@ -184,7 +184,7 @@ def format_markdown(result: dict) -> str:
 
 def evaluate(model: str, folder: str, output_dir: str, *, crops: int | None = None, overwrite: bool = False) -> dict:
     """`check` for the model at path `model`; writes external.json and external.md to `output_dir`."""
-    from synthdet_tf.inference.backends import load_backend
+    from synthdet_tf.detect.backends import load_backend
 
     out_json = os.path.join(output_dir, "external.json")
     if os.path.exists(out_json) and not overwrite:

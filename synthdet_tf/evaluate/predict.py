@@ -9,7 +9,7 @@ from tqdm import tqdm
 from synthdet_configs.common import get_config as _common_config
 from synthdet_tf.data import shards
 from synthdet_tf.data.pipeline import make_dataset
-from synthdet_tf.inference.views import decode_as_trained, image_views, logits_per_file, pool_logits
+from synthdet_tf.detect.views import decode_as_trained, image_views, logits_per_file, pool_logits
 
 
 def data_config(spec, cache: str = "none"):

@@ -18,7 +18,7 @@ from synthdet_configs.common import get_config as _common_config
 from synthdet_tf.data.discovery import LABEL_NAMES, discover
 from synthdet_tf.evaluate import calibration, metrics, perturbations, plots
 from synthdet_tf.evaluate.predict import predict_logits
-from synthdet_tf.inference.backends import load_backend
+from synthdet_tf.detect.backends import load_backend
 
 AUDIT_QUALITY = 95
 AUDIT_MAX_DROP = 0.02  # a larger balanced-accuracy drop under the audit means a format/size shortcut

@@ -18,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from synthdet_tf.data.discovery import REAL, discover
 from synthdet_tf.data.fingerprints import synthesize
 from synthdet_tf.evaluate.predict import predict_logits
-from synthdet_tf.inference.backends import load_backend
+from synthdet_tf.detect.backends import load_backend
 
 
 def _with_trace(image):

@@ -19,7 +19,8 @@ import numpy as np
 from synthdet_tf.data.discovery import LABEL_NAMES, data_dirs, discover, subsample
 from synthdet_tf.evaluate import calibration as calib
 from synthdet_tf.evaluate.predict import data_config
-from synthdet_tf.export import layout, saved_model, tflite
+from synthdet_tf.detect import layout
+from synthdet_tf.export import saved_model, tflite
 from synthdet_tf.export.float_model import float32_model
 from synthdet_tf.preprocess import PreprocessSpec
 

@@ -14,7 +14,7 @@ import keras
 import ml_collections
 import numpy as np
 
-from synthdet_tf.inference.backends import WORKDIR_MODEL
+from synthdet_tf.detect.backends import WORKDIR_MODEL
 
 
 def load_train_config(workdir: str) -> dict:

@@ -21,9 +21,10 @@ validation for `--fusion_rule`.
 import json
 import os
 
-from synthdet_tf.export import exporter, fused_saved_model, layout
+from synthdet_tf.export import exporter, fused_saved_model
+from synthdet_tf.detect import layout
 from synthdet_tf.export.float_model import float32_model
-from synthdet_tf.inference import fused
+from synthdet_tf.detect import fused
 
 
 def read_fusion(path: str, rule: str) -> tuple[dict, dict]:

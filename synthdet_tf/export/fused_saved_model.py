@@ -23,7 +23,7 @@ import os
 
 import tensorflow as tf
 
-from synthdet_tf.export import layout
+from synthdet_tf.detect import layout
 from synthdet_tf.export.saved_model import mean_crop_logits, verdict_outputs, weights_bytes, within_pixel_limit, write_assets
 from synthdet_tf.preprocess import apply_policy, decode_image, eval_transform
 from synthdet_tf.preprocess.tiling import grid_crops

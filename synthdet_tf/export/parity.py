@@ -9,21 +9,32 @@ accuracy at the stored threshold and average precision, next to Keras's.
 """
 
 import os
+import time
 
 import numpy as np
 from sklearn.metrics import average_precision_score
 
 from synthdet_tf.evaluate import calibration as calib
 from synthdet_tf.evaluate.predict import predict_logits
-from synthdet_tf.export import layout
-from synthdet_tf.inference.backends import KerasBackend, SavedModelBackend, TFLiteBackend
+from synthdet_tf.detect import layout
+from synthdet_tf.detect.backends import KerasBackend, SavedModelBackend, TFLiteBackend
 
 N_RUNS, N_WARMUP = 50, 5
 
 
-def median_latency_ms(fn, image) -> float:
-    from synthdet_tf.benchmarks.infer import median_seconds
+def median_seconds(fn, x, runs, warmup):
+    """Median wall time of fn(x) over `runs` calls, after `warmup` untimed calls."""
+    for _ in range(warmup):
+        fn(x)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn(x)
+        times.append(time.perf_counter() - t)
+    return float(np.median(times))
 
+
+def median_latency_ms(fn, image) -> float:
     return 1000 * median_seconds(fn, image, N_RUNS, N_WARMUP)
 
 

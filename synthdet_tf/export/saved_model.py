@@ -30,7 +30,7 @@ import tensorflow as tf
 
 from synthdet_tf.data.discovery import LABEL_NAMES
 from synthdet_tf.evaluate import calibration as calib
-from synthdet_tf.export import layout
+from synthdet_tf.detect import layout
 from synthdet_tf.preprocess import PreprocessSpec, apply_policy, decode_image, eval_transform
 from synthdet_tf.preprocess.tiling import grid_crops
 
@@ -97,7 +97,7 @@ class ServingModule(tf.Module):
         self._model_fn = tf.function(
             self._call, input_signature=[tf.TensorSpec([None, spec.image_size, spec.image_size, 3], tf.uint8)]
         ).get_concrete_function()
-        from synthdet_tf.explain import cam_model, grad_cam, logit_of
+        from synthdet_tf.detect.explain import cam_model, grad_cam, logit_of
 
         two = cam_model(model)
         cut = logit_of(self.threshold, self.temperature)

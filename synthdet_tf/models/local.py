@@ -18,7 +18,7 @@ resized image, and looks at a few pixels at a time:
   linear pooling, so a crop's logit is the mean of its patches' logits.
 - `model.width` scales the channels (default 16: 16, 32, 64).
 
-Inference pools crops (`data.crops`, see `synthdet_tf.inference.views`).
+Inference pools crops (`data.crops`, see `synthdet_tf.detect.views`).
 """
 
 import keras

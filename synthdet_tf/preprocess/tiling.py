@@ -1,7 +1,7 @@
 """The crop grid a crop model scores: n x n native-resolution crops spread evenly over the image.
 
 One definition in TensorFlow, used inside the exported SavedModel; the
-Python side (`synthdet_tf.inference.views.crop_boxes`) draws the same boxes
+Python side (`synthdet_tf.detect.views.crop_boxes`) draws the same boxes
 (a test checks), so `synthdet-detect`, the served model and a phone that
 tiles the image by the sidecar's numbers all score the same pixels.
 

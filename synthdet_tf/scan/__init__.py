@@ -5,5 +5,5 @@
 
 Beam does the distribution (its local FnApiRunner here; Dataflow, Flink or Spark
 there); synthdet supplies the model handler and the one preprocessing
-definition (`synthdet_tf.inference.views`), imported by `Detector` too.
+definition (`synthdet_tf.detect.views`), imported by `Detector` too.
 """

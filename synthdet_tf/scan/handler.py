@@ -42,13 +42,13 @@ class SynthdetModelHandler(ModelHandler):
         self._model_path = model_path
 
     def load_model(self):
-        from synthdet_tf.detector import Detector
+        from synthdet_tf.detect.detector import Detector
 
         return Detector.load(localize(self._model_path))
 
     def run_inference(self, batch, model, inference_args=None):
-        from synthdet_tf.evaluate.calibration import sigmoid
-        from synthdet_tf.inference.views import pool_logits
+        from synthdet_tf.detect.calibration import sigmoid
+        from synthdet_tf.detect.views import pool_logits
 
         if model.backend.scores_files:  # a fused model: each example is [file bytes]
             logits = model.backend.score_contents([c for views in batch for c in views])

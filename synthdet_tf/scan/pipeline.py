@@ -51,9 +51,9 @@ class PrepareViews(beam.DoFn):
 
     def process(self, element):
         from synthdet_tf.data.pillow_io import probe
-        from synthdet_tf.inference.abstain import size_caveat
-        from synthdet_tf.inference.views import model_views
-        from synthdet_tf.provenance import read_provenance
+        from synthdet_tf.detect.abstain import size_caveat
+        from synthdet_tf.detect.views import model_views
+        from synthdet_tf.detect.provenance import read_provenance
 
         path, contents = element
         provenance = json.dumps(read_provenance(contents).to_dict())
@@ -77,7 +77,7 @@ class CheckKind(beam.DoFn):
     """
 
     def process(self, metadata):
-        from synthdet_tf.inference.files import kind_problem
+        from synthdet_tf.detect.files import kind_problem
 
         problem = None if "://" in metadata.path else kind_problem(metadata.path)
         if problem:
@@ -91,8 +91,8 @@ def read_file(readable) -> tuple[str, bytes]:
 
 
 def _decided(label, provenance_json, prob=None, band=None, caveat=None):
-    from synthdet_tf.inference.abstain import decide
-    from synthdet_tf.provenance import Provenance
+    from synthdet_tf.detect.abstain import decide
+    from synthdet_tf.detect.provenance import Provenance
 
     p = Provenance(**json.loads(provenance_json)) if provenance_json else None
     return decide(label, p, prob is not None and band is not None and band[0] < prob < band[1], caveat)

@@ -18,7 +18,7 @@ OUTPUT_NAMES = re.compile(r"^(results-\d{5}-of-\d{5}\.(jsonl|parquet)|failed-\d{
 
 def settings_for(model_path: str, **kwargs) -> ScanSettings:
     """Loads the model once here, so a missing or broken model fails before any pipeline work."""
-    from synthdet_tf.detector import Detector, model_identity
+    from synthdet_tf.detect.detector import Detector, model_identity
     from synthdet_tf.scan.handler import localize
 
     detector = Detector.load(localize(model_path))
@@ -36,7 +36,7 @@ def check_patterns(patterns: list[str]) -> None:
 
 def broken_links(patterns: list[str]) -> list[tuple[str, str]]:
     """Local links matching a pattern that loop or point nowhere: Beam's match drops them without a word."""
-    from synthdet_tf.inference.files import kind_problem
+    from synthdet_tf.detect.files import kind_problem
 
     found = {}
     for pattern in patterns:

@@ -1,0 +1,1 @@
+"""Experiment rounds and benchmarks (the lab): not shipped recipes; docs/lab/ logs what each reproduced."""

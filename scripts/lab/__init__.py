@@ -1,0 +1,1 @@
+"""Lab commands: benchmarks, leave-one-out protocols, fusion searches. Apart from the product commands."""

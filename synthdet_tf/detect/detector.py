@@ -1,0 +1,173 @@
+"""The Python API: open any exported or trained model, score image files.
+
+    from synthdet_tf import Detector
+    detector = Detector.load()                      # the shipped model in exported/
+    detector = Detector.load("model_int8.tflite")   # or a workdir, .keras, SavedModel
+    for result in detector.detect(["photo.jpg", "folder/"]):
+        print(result.path, result.fake_probability, result.label)
+
+Each file is checked and decoded the way training read it (`pillow_io.probe`,
+`preprocess`); a file that cannot be read yields a result with `error` set
+instead of stopping the run.
+"""
+
+import concurrent.futures
+import dataclasses
+import glob
+import os
+import re
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from synthdet_tf.data.pillow_io import probe
+from synthdet_tf.detect.views import model_views, pool_logits, read_bytes
+from synthdet_tf.detect.abstain import decide, size_caveat
+from synthdet_tf.detect.files import kind_problem, walk
+from synthdet_tf.detect.provenance import read_provenance
+
+MODEL_ENV = "SYNTHDET_MODEL"
+_REPO_EXPORTED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "exported")
+
+
+@dataclasses.dataclass
+class Result:
+    path: str
+    fake_probability: float | None
+    label: str | None
+    threshold: float
+    logit: float | None = None
+    crops: int = 0
+    error: str | None = None
+    # `label` is the pixel score's alone; `verdict` also weighs what the file declares (synthdet_tf.detect.provenance).
+    verdict: str | None = None
+    verdict_reason: str = ""
+    provenance: dict | None = None
+
+
+def default_model_path() -> str:
+    """$SYNTHDET_MODEL, else the newest exported/synthdet/<version> of this checkout (an editable install, or run
+    from the repo), else the one installed with the package (setup.cfg ships it as synthdet_exported)."""
+    if os.environ.get(MODEL_ENV):
+        return os.environ[MODEL_ENV]
+    import importlib.resources
+
+    places = [os.path.join(_REPO_EXPORTED, "synthdet")]
+    try:
+        # A wheel install has no exported/ beside the package; there the model is package data. A namespace
+        # package (no __init__.py) resolves to a plain directory, so the SavedModel loads from it in place.
+        places.append(str(importlib.resources.files("synthdet_exported") / "synthdet"))
+    except ModuleNotFoundError:
+        pass
+    for place in places:
+        versions = [d for d in glob.glob(os.path.join(place, "*")) if os.path.basename(d).isdigit()]
+        if versions:
+            return max(versions, key=lambda d: int(os.path.basename(d)))
+    raise FileNotFoundError(
+        f"No default model in {' or '.join(places)}: pass --model (a SavedModel dir, .tflite, .keras or training "
+        f"workdir) or set ${MODEL_ENV}, or reinstall synthdet-tf (its wheel ships the default model)."
+    )
+
+
+def model_identity(path: str) -> tuple[str, str]:
+    """(name, version) from TF Serving's <name>/<version> layout or <name>_v<version>_<variant>.tflite."""
+    path = path.rstrip("/")
+    base = os.path.basename(path)
+    if base.isdigit():
+        return os.path.basename(os.path.dirname(path)), base
+    m = re.match(r"^(.+)_v(\d+)_(\w+)\.tflite$", base)
+    if m:
+        return m.group(1), f"{m.group(2)}-{m.group(3)}"
+    return os.path.splitext(base)[0], ""
+
+
+def expand_paths(inputs: Iterable[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """(files, [(path, why not scored)]): see `synthdet_tf.detect.files.walk`."""
+    return walk(inputs)
+
+
+class Detector:
+    def __init__(self, backend):
+        self.backend = backend
+        self.spec = backend.spec
+        self.threshold = float(backend.calibration["threshold"])
+        self.temperature = float(backend.calibration["temperature"])
+        # UNSURE between these (calibration.unsure_band); a model calibrated before bands has none.
+        self.unsure_band = tuple(backend.calibration.get("unsure_band") or (self.threshold, self.threshold))
+
+    @classmethod
+    def load(cls, path: str | None = None, **kwargs) -> "Detector":
+        from synthdet_tf.detect.backends import load_backend
+
+        return cls(load_backend(path or default_model_path(), **kwargs))
+
+    def _views(self, path: str, crops: int) -> np.ndarray:
+        """uint8 [V, S, S, 3]: the policy's one view, or up to `crops` native-resolution crops."""
+        return model_views(read_bytes(path), self.spec, crops)
+
+    def _prepare(self, path, crops):
+        """(path, views or None, provenance or None, caveat, error or None); one bad file must not stop the others."""
+        problem = kind_problem(path)  # checked again here: a path can change between the walk and the read
+        if problem:
+            return path, None, None, None, problem
+        try:
+            contents = read_bytes(path)
+        except Exception as e:
+            return path, None, None, None, _one_line(e)
+        provenance = read_provenance(contents)
+        try:
+            info = probe(contents)
+            caveat = size_caveat(info.width, info.height)
+            if self.backend.scores_files:  # a fused model cuts its own views
+                return path, [contents], provenance, caveat, None
+            return path, model_views(contents, self.spec, crops, info=info), provenance, caveat, None
+        except Exception as e:
+            return path, None, provenance, None, _one_line(e)
+
+    def _result(self, path, provenance, view_logits=None, error=None, caveat=None) -> Result:
+        from synthdet_tf.detect.calibration import sigmoid
+
+        prob = label = logit = None
+        if view_logits is not None:
+            logit = pool_logits(view_logits)
+            prob = float(sigmoid(logit, self.temperature))
+            label = "FAKE" if prob >= self.threshold else "REAL"
+        unsure = prob is not None and self.unsure_band[0] < prob < self.unsure_band[1]
+        decided, why = decide(label, provenance, unsure, caveat)
+        return Result(path, prob, label, self.threshold, logit=logit, crops=0 if view_logits is None else len(view_logits),
+                      error=error, verdict=decided, verdict_reason=why, provenance=provenance.to_dict() if provenance else None)
+
+    def _logits(self, good) -> np.ndarray:
+        if not good:
+            return np.zeros(0)
+        if self.backend.scores_files:
+            return self.backend.score_contents([c for one in good for c in one])
+        return self.backend.logits(np.concatenate(good))
+
+    def detect(self, paths: Iterable[str], *, batch_size: int = 32, crops: int | None = None, progress: bool = False) -> Iterator[Result]:
+        """Results for paths that do not exist first, then every file in order (folders expanded);
+        a file that cannot be read comes back with `error` set. `crops` None: the model's own tiling."""
+        from tqdm import tqdm
+
+        files, problems = walk([paths] if isinstance(paths, str) else paths)
+        for p, why in problems:
+            yield Result(p, None, None, self.threshold, error=why, verdict_reason="no score")
+        bar = tqdm(total=len(files), disable=not progress, unit="img", desc="detect")
+        with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
+            for start in range(0, len(files), batch_size):
+                prepared = list(pool.map(lambda p: self._prepare(p, crops), files[start : start + batch_size]))
+                good = [v for _, v, _, _, err in prepared if err is None]
+                logits = self._logits(good)
+                offset = 0
+                for p, views, provenance, caveat, err in prepared:
+                    if err is not None:
+                        yield self._result(p, provenance, error=err)
+                        continue
+                    yield self._result(p, provenance, logits[offset : offset + len(views)], caveat=caveat)
+                    offset += len(views)
+                bar.update(len(prepared))
+        bar.close()
+
+
+def _one_line(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}".splitlines()[0][:300]
