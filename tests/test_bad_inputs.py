@@ -144,7 +144,9 @@ def test_a_missing_model_is_one_line_and_the_traceback_comes_with_v(tmp_path):
     assert verbose.returncode != 0 and "Traceback" in verbose.stderr
 
 
-def test_two_runs_on_one_output_one_wins_the_other_keeps_its_rows(tiny_model, tmp_path):
+def test_two_runs_on_one_output_never_both_succeed(tiny_model, tmp_path):
+    """Whichever way two runs overlap, one writes the file and the other says so: at start-up ("exists") when
+    the first finished before it began, at the end ("created by someone else") when both were scoring."""
     folder = tmp_path / "in"
     folder.mkdir()
     for i in range(6):
@@ -153,13 +155,24 @@ def test_two_runs_on_one_output_one_wins_the_other_keeps_its_rows(tiny_model, tm
     args = [sys.executable, "-m", "synthdet_scripts.detect", f"--model={tiny_model}", f"--output={out}", str(folder)]
     runs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV) for _ in range(2)]
     results = [(r.wait(timeout=300), r.stderr.read()) for r in runs]
-    codes = sorted(code for code, _ in results)
-    assert codes == [0, 1], results
+    assert sorted(code for code, _ in results) == [0, 1], results
     loser = next(err for code, err in results if code == 1)
-    assert "was created by someone else during this run" in loser
-    partial = next(tmp_path.glob("scores.jsonl.partial-*"))
-    assert partial.name in loser and len(partial.read_text().splitlines()) == 6
+    assert "was created by someone else during this run" in loser or "exists; choose another path" in loser
     assert len(out.read_text().splitlines()) == 6
+
+
+def test_the_run_that_finishes_second_keeps_its_rows_beside_the_file(tmp_path):
+    out = str(tmp_path / "scores.jsonl")
+    first, second = ResultsFile(out, ("path",)), ResultsFile(out, ("path",))  # both pass the start-up check
+    second.partial = out + ".partial-second"  # one process here: two runs would differ by pid
+    with first, second:
+        for i in range(3):
+            first.write({"path": f"a{i}.jpg"}), second.write({"path": f"b{i}.jpg"})
+        first.commit()
+        with pytest.raises(OutputError, match="created by someone else during this run; your 3 rows are in"):
+            second.commit()
+    assert [json.loads(line)["path"] for line in open(out)] == ["a0.jpg", "a1.jpg", "a2.jpg"]
+    assert [json.loads(line)["path"] for line in open(second.partial)] == ["b0.jpg", "b1.jpg", "b2.jpg"]
 
 
 def test_an_interrupted_run_leaves_its_rows_readable(tmp_path):

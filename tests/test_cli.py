@@ -25,7 +25,7 @@ def console_scripts() -> dict:
 
 def own_flags(module: str) -> list[str]:
     """The flags a script module defines itself (flags.DEFINE_* calls in its source)."""
-    path = ROOT / "scripts" / f"{module.split('.')[-1]}.py"
+    path = ROOT / "scripts" / pathlib.Path(*module.split(".")[1:]).with_suffix(".py")
     calls = [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.Call)]
     return [c.args[0].value for c in calls if isinstance(c.func, ast.Attribute) and c.func.attr.startswith("DEFINE_")
             and c.args and isinstance(c.args[0], ast.Constant)]

@@ -50,23 +50,30 @@ def default_model_path() -> str:
     from the repo), else the one installed with the package (setup.cfg ships it as synthdet_exported)."""
     if os.environ.get(MODEL_ENV):
         return os.environ[MODEL_ENV]
-    import importlib.resources
-
     places = [os.path.join(_REPO_EXPORTED, "synthdet")]
+    found = _newest_version(places[0])
+    if found:
+        return found
     try:
+        import importlib.resources
+
         # A wheel install has no exported/ beside the package; there the model is package data. A namespace
         # package (no __init__.py) resolves to a plain directory, so the SavedModel loads from it in place.
         places.append(str(importlib.resources.files("synthdet_exported") / "synthdet"))
-    except ModuleNotFoundError:
+    except (ModuleNotFoundError, NotADirectoryError, ValueError):  # not installed, or an editable install's odd path
         pass
-    for place in places:
-        versions = [d for d in glob.glob(os.path.join(place, "*")) if os.path.basename(d).isdigit()]
-        if versions:
-            return max(versions, key=lambda d: int(os.path.basename(d)))
+    found = _newest_version(places[-1])
+    if found:
+        return found
     raise FileNotFoundError(
         f"No default model in {' or '.join(places)}: pass --model (a SavedModel dir, .tflite, .keras or training "
         f"workdir) or set ${MODEL_ENV}, or reinstall synthdet-tf (its wheel ships the default model)."
     )
+
+
+def _newest_version(folder: str) -> str | None:
+    versions = [d for d in glob.glob(os.path.join(folder, "*")) if os.path.basename(d).isdigit()]
+    return max(versions, key=lambda d: int(os.path.basename(d))) if versions else None
 
 
 def model_identity(path: str) -> tuple[str, str]:
