@@ -120,9 +120,15 @@ def floor_of(module: str) -> int:
     raise AssertionError(f"{module} is in no room of FLOORS: give it one")
 
 
+# The Python front door: `Detector(...).adapt(folder)` runs synthdet-adapt inside a method, imported there and
+# only there, so detection itself (synthdet-detect, scan, the app) never loads it.
+UPWARD_BY_DESIGN = {("synthdet_tf.detect.detector", "synthdet_tf.adapt.run")}
+
+
 def test_no_import_runs_back_up_the_house():
     up = sorted(f"{m} (floor {floor_of(m)}) imports {t} (floor {floor_of(t)})"
-                for m, targets in import_graph().items() for t in targets if floor_of(t) > floor_of(m))
+                for m, targets in import_graph().items() for t in targets
+                if floor_of(t) > floor_of(m) and (m, t) not in UPWARD_BY_DESIGN)
     assert not up
 
 
@@ -167,7 +173,7 @@ def test_the_detect_command_s_own_code_imports_neither_scipy_nor_sklearn():
         m = todo.pop()
         if m not in reach:
             reach.add(m)
-            todo += imports_of(m, known[m], known)
+            todo += [t for t in imports_of(m, known[m], known) if (m, t) not in UPWARD_BY_DESIGN]
     heavy = {(m, name) for m in reach for name in imported_names(known[m]) if name.split(".")[0] in ("scipy", "sklearn")}
     assert "synthdet_tf.detect.detector" in reach and "synthdet_tf.detect.backends" in reach
     assert not heavy

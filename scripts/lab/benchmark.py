@@ -6,6 +6,8 @@
     synthdet-benchmark scan --data_dir=../shared/data/dev --limit=2000 [--model=exported/synthdet/2]   # [beam] extra
     synthdet-benchmark shards --data_dir=../shared/data/dev --shards=runs/shards_dev                   # shard it first
     synthdet-benchmark detect --data_dir=runs/external --compare=v2=exported/synthdet/2,v3=exported/synthdet/3
+    synthdet-benchmark adapt --external=runs/adapt/external_v2.npz --dev=runs/adapt/dev_v2.npz --plot=docs/adapt/curves.png
+        (caches from `python -m synthdet_tf.lab.adapt_embeddings`; see docs/adapt.md)
 """
 
 import json
@@ -32,7 +34,13 @@ _SHARDS = flags.DEFINE_string("shards", None, "shards: the folder synthdet-data 
 _SCAN_WORKERS = flags.DEFINE_integer("scan_workers", 2, "scan: DirectRunner worker processes.")
 
 _COMPARE = flags.DEFINE_list("compare", None, "detect: name=model pairs; the first is the baseline of the ratios.")
-VERBS = ("pipeline", "train", "infer", "scan", "shards", "detect")
+_EXTERNAL = flags.DEFINE_string("external", None, "adapt: feature cache of the external check (lab/adapt_embeddings).")
+_DEV = flags.DEFINE_string("dev", None, "adapt: feature cache of the dev set (what adapting loses; per-family curves).")
+_BASE = flags.DEFINE_string("base", "exported/synthdet/2", "adapt: the base the caches were made with.")
+_DRAWS = flags.DEFINE_integer("draws", 5, "adapt: random draws per (source, k).")
+_METHODS = flags.DEFINE_list("methods", ["shrink", "logistic", "prototype"], "adapt: methods to compare.")
+_PLOT = flags.DEFINE_string("plot", None, "adapt: also draw the external learning curves here (PNG).")
+VERBS = ("pipeline", "train", "infer", "scan", "shards", "detect", "adapt")
 
 
 def scan(config):
@@ -142,6 +150,25 @@ def detect(config):
     return rows
 
 
+def adapt():
+    """k-shot learning curves per method (synthdet_tf/lab/adapt_bench.py), as a Markdown table."""
+    from synthdet_configs.held_out import FACE_SOURCES
+    from synthdet_tf.lab import adapt_bench as bench
+
+    if not _EXTERNAL.value:
+        raise app.UsageError("adapt needs --external (and --dev for what adapting loses)")
+    base_head, threshold = bench.base_reading(_BASE.value)
+    ext = bench.Cache.load(_EXTERNAL.value)
+    dev = bench.Cache.load(_DEV.value) if _DEV.value else None
+    faces = [f.split("/")[-1] for f in FACE_SOURCES] + list(FACE_SOURCES)
+    ext_rows = bench.external_curves(ext, dev, base_head, threshold, _METHODS.value, _DRAWS.value, faces)
+    fam_rows = bench.family_curves(dev, base_head, threshold, _METHODS.value, _DRAWS.value) if dev is not None else []
+    print(bench.markdown(ext_rows, fam_rows))
+    if _PLOT.value:
+        bench.plot(ext_rows, _PLOT.value)
+    return {"external": ext_rows, "families": fam_rows}
+
+
 def main(argv):
     if len(argv) != 2 or argv[1] not in VERBS:
         raise app.UsageError(f"usage: synthdet-benchmark {{{'|'.join(VERBS)}}} [flags]")
@@ -149,7 +176,7 @@ def main(argv):
         raise app.UsageError(f"{_OUTPUT.value} exists; choose another --output")
     verbs = {"pipeline": lambda: pipeline(config_flag.config()), "train": train, "infer": lambda: infer(config_flag.config()),
              "scan": lambda: scan(config_flag.config()), "shards": lambda: shards(config_flag.config()),
-             "detect": lambda: detect(config_flag.config())}
+             "detect": lambda: detect(config_flag.config()), "adapt": adapt}
     rows = verbs[argv[1]]()
     if _OUTPUT.value:
         with open(_OUTPUT.value, "w") as f:

@@ -108,6 +108,15 @@ class Detector:
 
         return cls(load_backend(path or default_model_path(), **kwargs))
 
+    def adapt(self, data, output_dir: str, **kwargs) -> "Detector":
+        """This detector adapted to `data` (a folder with real/ and fake/, or [(path, "REAL" | "FAKE")]): the
+        command `synthdet-adapt` in Python (kwargs as `synthdet_tf.adapt.run.adapt`); the result is saved in
+        `output_dir` and loaded. The one arrow from detection up to adaptation, for the Python front door."""
+        from synthdet_tf.adapt.run import adapt
+
+        adapt(data, output_dir, base=self.backend.path, **kwargs)
+        return Detector.load(output_dir)
+
     def _views(self, path: str, crops: int) -> np.ndarray:
         """uint8 [V, S, S, 3]: the policy's one view, or up to `crops` native-resolution crops."""
         return model_views(read_bytes(path), self.spec, crops)

@@ -113,7 +113,10 @@ def tiling(spec) -> dict:
     }
 
 
-def export(workdir, export_dir, *, name="synthdet", version=1, formats=FORMATS, overwrite=False, data_dir=None) -> dict:
+def export(workdir, export_dir, *, name="synthdet", version=1, formats=FORMATS, overwrite=False, data_dir=None,
+           representative=None) -> dict:
+    """`representative`: uint8 model views for int8 calibration, when the run's training images are not the right
+    ones (an adapted model calibrates on its own adaptation set)."""
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"Unknown formats {sorted(unknown)}; choose from {FORMATS}")
@@ -131,7 +134,7 @@ def export(workdir, export_dir, *, name="synthdet", version=1, formats=FORMATS, 
         )
         written["saved_model"] = info
         logging.info("SavedModel: %s (%.1f MB; weights %.1f MB)", info["path"], info["bytes"] / 1e6, info["weights_bytes"] / 1e6)
-    representative = None
+    # an explicit set (adaptation) or, at the first int8 variant, the run's training images
     for variant in [f for f in formats if f != "saved_model"]:
         if variant == "tflite_int8" and representative is None:
             representative = representative_images(train_config, spec, data_dir)
