@@ -33,7 +33,8 @@ _THREADS = flags.DEFINE_integer("num_threads", None, "TFLite interpreter threads
 _STRICT = flags.DEFINE_bool("strict", False, "Exit 3 when any input could not be scored.")
 _SAMPLE = flags.DEFINE_integer("sample", 0, "Score only this many files, spread evenly over the sorted list (0 = all).")
 
-FIELDS = ("path", "fake_probability", "label", "threshold", "logit", "crops", "error", "verdict", "verdict_reason", "provenance")
+FIELDS = ("path", "fake_probability", "label", "threshold", "logit", "crops", "error", "verdict", "verdict_reason", "provenance",
+          "history", "marks")
 
 
 EXIT_NOTHING_SCORED, EXIT_SOME_FAILED, EXIT_INTERRUPTED = 2, 3, 130

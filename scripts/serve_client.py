@@ -6,7 +6,9 @@
     synthdet-serve-client --grpc=localhost:8500 photo.jpg
 
 The images are sent as they are stored (bytes); decoding and preprocessing
-run inside the served model.
+run inside the served model. Each line adds what detect shows beside the
+score: the verdict and its reason, provenance, the file's history and any
+open watermark, read here from the file as stored.
 """
 
 import json
@@ -26,16 +28,18 @@ def main(argv):
         raise app.UsageError("usage: synthdet-serve-client (--rest=URL | --grpc=HOST:PORT) IMAGE [IMAGE ...]")
     from synthdet_tf.detect import serving_client
 
-    images = []
+    originals, images = [], []
     for path in argv[1:]:
         with open(path, "rb") as f:
-            images.append(serving_client.servable_bytes(f.read()))  # HEIC, AVIF, TIFF, JPEG XL -> PNG
+            originals.append(f.read())
+        images.append(serving_client.servable_bytes(originals[-1]))  # HEIC, AVIF, TIFF, JPEG XL -> PNG
     if _REST.value:
         predictions = serving_client.predict_rest(_REST.value, images, _MODEL.value, _VERSION.value)
     else:
         predictions = serving_client.predict_grpc(_GRPC.value, images, _MODEL.value, _VERSION.value)
-    for path, p in zip(argv[1:], predictions):
-        print(json.dumps({"path": path, **p}))
+    for path, contents, p in zip(argv[1:], originals, predictions):
+        # verdict, its reason, provenance, history and marks, read from the file as stored
+        print(json.dumps({"path": path, **serving_client.with_facts(contents, p)}, default=str))
 
 
 def run():

@@ -19,9 +19,25 @@ def size_caveat(width: int, height: int) -> str | None:
     return None
 
 
-def decide(pixel_label, provenance, unsure: bool = False, caveat: str | None = None) -> tuple[str | None, str]:
-    """(verdict, reason): a declaration first, then a caveat (UNSURE with its reason), then the band and the pixels."""
+def mark_reason(marks) -> str | None:
+    """Why a deciding open watermark makes the file FAKE, or None. Anyone can plant such a mark on a photo, as
+    anyone can write metadata, so the reason says what the file carries, not where it came from."""
+    deciding = [m for m in marks or () if m.get("decides")]
+    if not deciding:
+        return None
+    m = deciding[0]
+    return f"carries the {m['mark']} ({m['bits']} bits agree, chance {m['chance']:.0e})"
+
+
+def decide(pixel_label, provenance, unsure: bool = False, caveat: str | None = None, marks=()) -> tuple[str | None, str]:
+    """(verdict, reason): a declaration first, then a deciding mark, then a caveat (UNSURE with its reason),
+    then the band and the pixels."""
     decided, why = verdict(pixel_label, provenance, unsure)
-    if caveat and pixel_label and not why.startswith("declared"):
+    if why.startswith("declared"):
+        return decided, why
+    carried = mark_reason(marks)
+    if carried:
+        return "FAKE", carried
+    if caveat and pixel_label:
         return "UNSURE", caveat
     return decided, why

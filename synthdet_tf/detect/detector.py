@@ -22,9 +22,9 @@ import numpy as np
 
 from synthdet_tf.data.pillow_io import probe
 from synthdet_tf.detect.views import model_views, pool_logits, read_bytes
-from synthdet_tf.detect.abstain import decide, size_caveat
+from synthdet_tf.detect.abstain import decide
+from synthdet_tf.detect.facts import FileFacts, read_facts
 from synthdet_tf.detect.files import kind_problem, walk
-from synthdet_tf.detect.provenance import read_provenance
 
 MODEL_ENV = "SYNTHDET_MODEL"
 _REPO_EXPORTED = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "exported")
@@ -43,6 +43,9 @@ class Result:
     verdict: str | None = None
     verdict_reason: str = ""
     provenance: dict | None = None
+    # How the file was made and re-made (detect.history), and any open watermark found in it (detect.marks).
+    history: dict | None = None
+    marks: list | None = None
 
 
 def default_model_path() -> str:
@@ -122,25 +125,27 @@ class Detector:
         return model_views(read_bytes(path), self.spec, crops)
 
     def _prepare(self, path, crops):
-        """(path, views or None, provenance or None, caveat, error or None); one bad file must not stop the others."""
+        """(path, views or None, FileFacts or None, error or None); one bad file must not stop the others."""
         problem = kind_problem(path)  # checked again here: a path can change between the walk and the read
         if problem:
-            return path, None, None, None, problem
+            return path, None, None, problem
         try:
             contents = read_bytes(path)
         except Exception as e:
-            return path, None, None, None, _one_line(e)
-        provenance = read_provenance(contents)
+            return path, None, None, _one_line(e)
         try:
             info = probe(contents)
-            caveat = size_caveat(info.width, info.height)
-            if self.backend.scores_files:  # a fused model cuts its own views
-                return path, [contents], provenance, caveat, None
-            return path, model_views(contents, self.spec, crops, info=info), provenance, caveat, None
         except Exception as e:
-            return path, None, provenance, None, _one_line(e)
+            return path, None, read_facts(contents), _one_line(e)
+        facts = read_facts(contents, info)
+        try:
+            if self.backend.scores_files:  # a fused model cuts its own views
+                return path, [contents], facts, None
+            return path, model_views(contents, self.spec, crops, info=info), facts, None
+        except Exception as e:
+            return path, None, facts, _one_line(e)
 
-    def _result(self, path, provenance, view_logits=None, error=None, caveat=None) -> Result:
+    def _result(self, path, facts, view_logits=None, error=None) -> Result:
         from synthdet_tf.detect.calibration import sigmoid
 
         prob = label = logit = None
@@ -149,9 +154,10 @@ class Detector:
             prob = float(sigmoid(logit, self.temperature))
             label = "FAKE" if prob >= self.threshold else "REAL"
         unsure = prob is not None and self.unsure_band[0] < prob < self.unsure_band[1]
-        decided, why = decide(label, provenance, unsure, caveat)
+        facts = facts or FileFacts()
+        decided, why = decide(label, facts.provenance, unsure, facts.caveat if prob is not None else None, facts.marks)
         return Result(path, prob, label, self.threshold, logit=logit, crops=0 if view_logits is None else len(view_logits),
-                      error=error, verdict=decided, verdict_reason=why, provenance=provenance.to_dict() if provenance else None)
+                      error=error, verdict=decided, verdict_reason=why, **facts.to_dict())
 
     def _logits(self, good) -> np.ndarray:
         if not good:
@@ -172,14 +178,14 @@ class Detector:
         with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
             for start in range(0, len(files), batch_size):
                 prepared = list(pool.map(lambda p: self._prepare(p, crops), files[start : start + batch_size]))
-                good = [v for _, v, _, _, err in prepared if err is None]
+                good = [v for _, v, _, err in prepared if err is None]
                 logits = self._logits(good)
                 offset = 0
-                for p, views, provenance, caveat, err in prepared:
+                for p, views, facts, err in prepared:
                     if err is not None:
-                        yield self._result(p, provenance, error=err)
+                        yield self._result(p, facts, error=err)
                         continue
-                    yield self._result(p, provenance, logits[offset : offset + len(views)], caveat=caveat)
+                    yield self._result(p, facts, logits[offset : offset + len(views)])
                     offset += len(views)
                 bar.update(len(prepared))
         bar.close()

@@ -102,3 +102,24 @@ def predict_grpc(target: str, images: list[bytes], model: str = "synthdet", vers
         {"fake_probability": float(p), "logit": float(lg), "label": lb.decode() if isinstance(lb, bytes) else str(lb)}
         for p, lg, lb in zip(out["fake_probability"], out["logit"], out["label"])
     ]
+
+
+def with_facts(contents: bytes, prediction: dict) -> dict:
+    """A served model's prediction plus what the file says about itself, and the verdict detect would give.
+
+    The facts are read here, from the file as stored, since the served model sees pixels only; the served
+    model returns no uncertainty band, so UNSURE comes only from a caveat.
+    """
+    from synthdet_tf.data.pillow_io import probe
+    from synthdet_tf.detect.abstain import decide
+    from synthdet_tf.detect.facts import read_facts
+
+    try:
+        info = probe(contents)
+    except Exception:
+        info = None
+    facts = read_facts(contents, info)
+    label = prediction.get("label")
+    label = label.decode() if isinstance(label, bytes) else label
+    verdict, reason = decide(label, facts.provenance, False, facts.caveat if label else None, facts.marks)
+    return {**prediction, "verdict": verdict, "verdict_reason": reason, **facts.to_dict()}

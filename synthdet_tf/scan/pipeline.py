@@ -20,7 +20,7 @@ from synthdet_tf.scan.handler import SynthdetModelHandler
 HISTOGRAM_BINS = 10
 # Every result row, JSONL and Parquet alike, has exactly these columns in this order.
 COLUMNS = ("path", "fake_probability", "logit", "label", "threshold", "model", "version", "crops", "error",
-           "verdict", "verdict_reason", "provenance")
+           "verdict", "verdict_reason", "provenance", "history", "marks")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,23 +51,29 @@ class PrepareViews(beam.DoFn):
 
     def process(self, element):
         from synthdet_tf.data.pillow_io import probe
-        from synthdet_tf.detect.abstain import size_caveat
+        from synthdet_tf.detect.facts import read_facts
         from synthdet_tf.detect.views import model_views
-        from synthdet_tf.detect.provenance import read_provenance
 
         path, contents = element
-        provenance = json.dumps(read_provenance(contents).to_dict())
+        info = None
         try:
             info = probe(contents, max_pixels=self.settings.max_pixels)  # bad files go to the dead letters
-            # The key carries the provenance and any caveat past RunInference, which sees only the views.
-            key = (path, provenance, size_caveat(info.width, info.height))
+            facts = _facts_json(read_facts(contents, info))
+            # The key carries the facts past RunInference, which sees only the views.
+            key = (path, facts)
             if self.settings.scores_files:
                 yield key, [contents]
             else:
                 yield key, model_views(contents, self.spec, self.settings.crops, self.settings.max_pixels, info=info)
         except Exception as e:  # one bad file must not stop the others
-            yield beam.pvalue.TaggedOutput("failed", {"path": path, "provenance": provenance,
+            facts = _facts_json(read_facts(contents, info))
+            yield beam.pvalue.TaggedOutput("failed", {"path": path, "facts": facts,
                                                       "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]})
+
+
+def _facts_json(facts) -> str:
+    """FileFacts as one JSON string (Beam keys must be hashable): the row's columns and the verdict's inputs."""
+    return json.dumps({**facts.to_dict(), "caveat": facts.caveat})
 
 
 class CheckKind(beam.DoFn):
@@ -81,7 +87,7 @@ class CheckKind(beam.DoFn):
 
         problem = None if "://" in metadata.path else kind_problem(metadata.path)
         if problem:
-            yield beam.pvalue.TaggedOutput("failed", {"path": metadata.path, "provenance": None, "error": problem})
+            yield beam.pvalue.TaggedOutput("failed", {"path": metadata.path, "facts": None, "error": problem})
         else:
             yield metadata
 
@@ -90,29 +96,35 @@ def read_file(readable) -> tuple[str, bytes]:
     return readable.metadata.path, readable.read()
 
 
-def _decided(label, provenance_json, prob=None, band=None, caveat=None):
+def _decided(label, facts_json, prob=None, band=None) -> tuple:
+    """(verdict, reason, provenance, history, marks) from a row's facts, as Detector decides them."""
     from synthdet_tf.detect.abstain import decide
     from synthdet_tf.detect.provenance import Provenance
 
-    p = Provenance(**json.loads(provenance_json)) if provenance_json else None
-    return decide(label, p, prob is not None and band is not None and band[0] < prob < band[1], caveat)
+    f = json.loads(facts_json) if facts_json else {}
+    provenance = Provenance(**f["provenance"]) if f.get("provenance") else None
+    unsure = prob is not None and band is not None and band[0] < prob < band[1]
+    decided, why = decide(label, provenance, unsure, f.get("caveat") if prob is not None else None, f.get("marks") or ())
+    as_json = lambda v: json.dumps(v) if v is not None else None  # noqa: E731
+    return decided, why, as_json(f.get("provenance")), as_json(f.get("history")), as_json(f.get("marks"))
 
 
 def scored_row(item, settings: ScanSettings) -> dict:
-    (path, provenance, caveat), prediction = item
+    (path, facts), prediction = item
     p = prediction.inference
     label = "FAKE" if p["fake_probability"] >= settings.threshold else "REAL"
-    decided, why = _decided(label, provenance, p["fake_probability"], settings.unsure_band, caveat)
+    decided, why, provenance, history, marks = _decided(label, facts, p["fake_probability"], settings.unsure_band)
     return {"path": path, "fake_probability": p["fake_probability"], "logit": p["logit"], "label": label,
             "threshold": settings.threshold, "model": settings.model, "version": settings.version, "crops": p["crops"],
-            "error": None, "verdict": decided, "verdict_reason": why, "provenance": provenance}
+            "error": None, "verdict": decided, "verdict_reason": why, "provenance": provenance, "history": history,
+            "marks": marks}
 
 
 def failed_row(dead: dict, settings: ScanSettings) -> dict:
-    decided, why = _decided(None, dead["provenance"])
+    decided, why, provenance, history, marks = _decided(None, dead["facts"])
     return {"path": dead["path"], "fake_probability": None, "logit": None, "label": None, "threshold": settings.threshold,
             "model": settings.model, "version": settings.version, "crops": 0, "error": dead["error"],
-            "verdict": decided, "verdict_reason": why, "provenance": dead["provenance"]}
+            "verdict": decided, "verdict_reason": why, "provenance": provenance, "history": history, "marks": marks}
 
 
 class SummaryFn(beam.CombineFn):
@@ -157,7 +169,8 @@ def parquet_schema():
     return pa.schema([("path", pa.string()), ("fake_probability", pa.float64()), ("logit", pa.float64()),
                       ("label", pa.string()), ("threshold", pa.float64()), ("model", pa.string()),
                       ("version", pa.string()), ("crops", pa.int64()), ("error", pa.string()),
-                      ("verdict", pa.string()), ("verdict_reason", pa.string()), ("provenance", pa.string())])
+                      ("verdict", pa.string()), ("verdict_reason", pa.string()), ("provenance", pa.string()),
+                      ("history", pa.string()), ("marks", pa.string())])
 
 
 def build(p, patterns: list[str], output: str, settings: ScanSettings, skipped=()):
@@ -172,7 +185,7 @@ def build(p, patterns: list[str], output: str, settings: ScanSettings, skipped=(
     prepared = files | "Views" >> beam.ParDo(PrepareViews(settings)).with_outputs("failed", main="ok")
     handler = KeyedModelHandler(SynthdetModelHandler(settings.model_path, max_batch_size=settings.batch_size))
     scored = prepared.ok | "Infer" >> RunInference(handler) | "Scored" >> beam.Map(scored_row, settings)
-    links = p | "Links" >> beam.Create([{"path": path, "provenance": None, "error": why} for path, why in skipped])
+    links = p | "Links" >> beam.Create([{"path": path, "facts": None, "error": why} for path, why in skipped])
     dead = (prepared.failed, kinds.failed, links) | "Dead" >> beam.Flatten()
     failed = dead | "Failed" >> beam.Map(failed_row, settings)
     rows = (scored, failed) | "All" >> beam.Flatten()
