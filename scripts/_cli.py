@@ -201,3 +201,21 @@ def one_line_errors(main, prog: str, traceback: bool = False):
             return 1
 
     return wrapped
+
+
+def import_extra(module: str, names: tuple, needs: str, extra: str, prog: str) -> tuple:
+    """`names` from `module`, which needs the optional package `needs` (pip extra `extra`).
+
+    "Needs X" only when X is not there: an install without the module, or a dependency of X's missing,
+    must say so instead of sending the user to an extra they already have.
+    """
+    import importlib
+    import importlib.util
+
+    try:
+        loaded = importlib.import_module(module)
+    except ImportError as e:
+        if importlib.util.find_spec(needs) is None:
+            raise app.UsageError(f"{prog} needs {needs}: pip install 'synthdet-tf[{extra}]'") from None
+        raise SystemExit(f"{prog}: cannot import {e.name or 'a module'}: {str(e).splitlines()[0]}") from None
+    return tuple(getattr(loaded, n) for n in names)

@@ -6,7 +6,6 @@
 Binds 127.0.0.1 unless --host says otherwise; sends nothing anywhere (Gradio's analytics are off).
 """
 
-import importlib.util
 import os
 
 from absl import app, flags
@@ -26,16 +25,8 @@ def model_label(detector) -> str:
 
 
 def import_page():
-    """(build, launch) from synthdet_tf.app.ui. "Needs Gradio" only when Gradio is not there: an install without
-    synthdet_tf.app, or a dependency of Gradio's missing, must say so instead of sending the user to an extra
-    they already have."""
-    try:
-        from synthdet_tf.app.ui import build, launch
-    except ImportError as e:
-        if importlib.util.find_spec("gradio") is None:
-            raise app.UsageError("synthdet-app needs Gradio: pip install 'synthdet-tf[app]'") from None
-        raise SystemExit(f"synthdet-app: cannot import {e.name or 'a module'}: {str(e).splitlines()[0]}") from None
-    return build, launch
+    """(build, launch) from synthdet_tf.app.ui, or a one-line reason why not."""
+    return _cli.import_extra("synthdet_tf.app.ui", ("build", "launch"), "gradio", "app", "synthdet-app")
 
 
 def main(argv):

@@ -10,7 +10,6 @@ results-*.jsonl and results-*.parquet (one row per matched file), failed-*.jsonl
 runner, wall time; matched = scored + failed).
 """
 
-import importlib.util
 import json
 import sys
 
@@ -35,16 +34,8 @@ def split_args(argv: list[str]) -> tuple[list[str], list[str]]:
 
 
 def import_scan():
-    """(scan, settings_for) from synthdet_tf.scan.run. "Needs Apache Beam" only when Beam is not there: an
-    install without synthdet_tf.scan, or a dependency of Beam's missing, must say so instead of sending the user
-    to an extra they already have."""
-    try:
-        from synthdet_tf.scan.run import scan, settings_for
-    except ImportError as e:
-        if importlib.util.find_spec("apache_beam") is None:
-            raise app.UsageError("synthdet-scan needs Apache Beam: pip install 'synthdet-tf[beam]'") from None
-        raise SystemExit(f"synthdet-scan: cannot import {e.name or 'a module'}: {str(e).splitlines()[0]}") from None
-    return scan, settings_for
+    """(scan, settings_for) from synthdet_tf.scan.run, or a one-line reason why not."""
+    return _cli.import_extra("synthdet_tf.scan.run", ("scan", "settings_for"), "apache_beam", "beam", "synthdet-scan")
 
 
 def main(argv):

@@ -31,6 +31,8 @@ def test_analysis_has_verdict_heatmap_crops_facts_and_provenance(keras_detector,
     assert a.result["verdict"] in ("REAL", "FAKE", "UNSURE") and 0 <= a.result["fake_probability"] <= 1
     assert a.heatmap is not None and a.heatmap.size == (448, 448)
     assert len(a.crop_scores) == 9 and a.crops is not None  # 100 px >= 2 x 32: native crops scored too
+    assert "context" in a.crops_title  # a one-view model's verdict pooled no crops: the map says so
+    assert all(0 <= c["probability"] <= 1 and np.isfinite(c["logit"]) for c in a.crop_scores)
     assert a.facts["format"] == "PNG" and a.facts["size"] == "120 x 100"
     assert a.result["provenance"]["declares_ai"] is False
 

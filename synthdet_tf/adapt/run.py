@@ -24,7 +24,7 @@ from synthdet_tf.adapt import checks, crossval, head
 from synthdet_tf.adapt.base import HEAD_LAYER, load_base
 from synthdet_tf.adapt.embed import embed_files
 
-REPLAY_PER_CLASS = 256
+REPLAY_PER_CLASS = 128
 
 
 @dataclasses.dataclass
@@ -108,6 +108,8 @@ def write_workdir(base, fitted: dict, output_dir: str, adapt_info: dict) -> None
     model.save(os.path.join(output_dir, "best.keras"))
     config = json.loads(json.dumps(base.train_config))
     config["adapt"] = adapt_info
+    if adapt_info.get("data_dir"):  # what synthdet-export and synthdet-evaluate read as "the run's data"
+        config["data"]["data_dir"] = adapt_info["data_dir"]
     with open(os.path.join(output_dir, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
     calibration = {"threshold": fitted["threshold"], "temperature": 1.0, "method": "balanced_accuracy",
@@ -135,6 +137,7 @@ def adapt(data, output_dir: str, *, base: str, method: str = "shrink", replay_di
     replay = replay_features(base_model, replay_dir, seed)
     fitted = fit_head(x.astype(np.float64), y, base_model.head(), method, replay, seed)
     info = outputs.adapt_info(base_model, records, found, failed, method, fitted, replay_dir, command)
+    info["data_dir"] = os.path.abspath(data) if isinstance(data, (str, os.PathLike)) else None
     write_workdir(base_model, fitted, output_dir, info)
     summary = {**info, "seconds_fit": round(time.time() - start, 1)}
     if base_test_dir:

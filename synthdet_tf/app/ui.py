@@ -41,8 +41,7 @@ def card(a, model_label: str) -> str:
     elif a.heatmap_note:
         parts.append(f"<p><i>{html.escape(a.heatmap_note)}</i></p>")
     if a.crops is not None:
-        parts.append(f"<h4>Native-resolution crops, each scored by the local stream where there is one (where the evidence is)</h4>"
-                     f"{_img(a.crops, 'crop scores')}")
+        parts.append(f"<h4>{html.escape(a.crops_title)}</h4>{_img(a.crops, 'crop scores')}")
     p = r.get("provenance") or {}
     prov = {"declares AI generation": "yes: " + "; ".join(p.get("reasons", [])) if p.get("declares_ai") else "no",
             "C2PA": json.dumps(p["c2pa"]) if p.get("c2pa") else "no manifest",

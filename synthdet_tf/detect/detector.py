@@ -6,9 +6,10 @@
     for result in detector.detect(["photo.jpg", "folder/"]):
         print(result.path, result.fake_probability, result.label)
 
-Each file is checked and decoded the way training read it (`pillow_io.probe`,
-`preprocess`); a file that cannot be read yields a result with `error` set
-instead of stopping the run.
+Each file is read once, probed once (`pillow_io.probe`) and decoded the way
+training read it (`detect.views`); a file that cannot be read yields a result
+with `error` set instead of stopping the run. `examine` also returns what one
+file's verdict was computed from, so an explanation needs no second pass.
 """
 
 import concurrent.futures
@@ -21,7 +22,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from synthdet_tf.data.pillow_io import probe
-from synthdet_tf.detect.views import model_views, pool_logits, read_bytes
+from synthdet_tf.detect.views import file_views, model_views, pool_logits, read_bytes
 from synthdet_tf.detect.abstain import decide
 from synthdet_tf.detect.facts import FileFacts, read_facts
 from synthdet_tf.detect.files import kind_problem, walk
@@ -46,6 +47,19 @@ class Result:
     # How the file was made and re-made (detect.history), and any open watermark found in it (detect.marks).
     history: dict | None = None
     marks: list | None = None
+
+
+@dataclasses.dataclass
+class Prepared:
+    """One file as detection read it: its bytes and probe, once, and what was cut from them."""
+
+    path: str
+    contents: bytes | None = None
+    info: object = None  # pillow_io.ImageInfo; None when the file did not probe
+    facts: FileFacts | None = None
+    views: object = None  # uint8 [V, S, S, 3], or [a fused backend's views_of the file]
+    image: object = None  # uint8 [H, W, 3], the native decode, when asked for (`examine`)
+    error: str | None = None
 
 
 def default_model_path() -> str:
@@ -124,26 +138,29 @@ class Detector:
         """uint8 [V, S, S, 3]: the policy's one view, or up to `crops` native-resolution crops."""
         return model_views(read_bytes(path), self.spec, crops)
 
-    def _prepare(self, path, crops):
-        """(path, views or None, FileFacts or None, error or None); one bad file must not stop the others."""
+    def _prepare(self, path, crops, keep_image: bool = False) -> Prepared:
+        """One file read, probed and cut into views once; one bad file must not stop the others."""
         problem = kind_problem(path)  # checked again here: a path can change between the walk and the read
         if problem:
-            return path, None, None, problem
+            return Prepared(path, error=problem)
         try:
             contents = read_bytes(path)
         except Exception as e:
-            return path, None, None, _one_line(e)
+            return Prepared(path, error=_one_line(e))
+        p = Prepared(path, contents)
         try:
-            info = probe(contents)
+            # Headers only: decoding the views reads every byte and raises BadImageError on a truncated
+            # file, so a verifying probe would decode the file once more (a PNG in full).
+            p.info = probe(contents, verify=False)
         except Exception as e:
-            return path, None, read_facts(contents), _one_line(e)
-        facts = read_facts(contents, info)
+            p.facts, p.error = read_facts(contents), _one_line(e)
+            return p
+        p.facts = read_facts(contents, p.info)
         try:
-            if self.backend.scores_files:  # a fused model cuts its own views
-                return path, [contents], facts, None
-            return path, model_views(contents, self.spec, crops, info=info), facts, None
+            p.views, p.image = file_views(self.backend, contents, p.info, crops, keep_image)
         except Exception as e:
-            return path, None, facts, _one_line(e)
+            p.error = _one_line(e)
+        return p
 
     def _result(self, path, facts, view_logits=None, error=None) -> Result:
         from synthdet_tf.detect.calibration import sigmoid
@@ -163,8 +180,23 @@ class Detector:
         if not good:
             return np.zeros(0)
         if self.backend.scores_files:
-            return self.backend.score_contents([c for one in good for c in one])
+            return self.backend.logits_of_views([v for one in good for v in one])
         return self.backend.logits(np.concatenate(good))
+
+    def examine(self, path: str) -> tuple[Result, Prepared, object]:
+        """(one file's Result, the Prepared file, its view logits): what the verdict weighed, for explaining it.
+
+        The logits are float32 [V], one per view, or a fused backend's `StreamLogits`
+        (each stream's per-view logits); `Prepared.image` holds the native decode.
+        """
+        p = self._prepare(path, None, keep_image=True)
+        if p.error is not None:
+            return self._result(path, p.facts, error=p.error), p, None
+        if self.backend.scores_files:
+            streams = self.backend.stream_logits(p.views)[0]
+            return self._result(path, p.facts, np.array([streams.logit])), p, streams
+        logits = self._logits([p.views])
+        return self._result(path, p.facts, logits), p, logits
 
     def detect(self, paths: Iterable[str], *, batch_size: int = 32, crops: int | None = None, progress: bool = False) -> Iterator[Result]:
         """Results for paths that do not exist first, then every file in order (folders expanded);
@@ -178,15 +210,14 @@ class Detector:
         with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
             for start in range(0, len(files), batch_size):
                 prepared = list(pool.map(lambda p: self._prepare(p, crops), files[start : start + batch_size]))
-                good = [v for _, v, _, err in prepared if err is None]
-                logits = self._logits(good)
+                logits = self._logits([p.views for p in prepared if p.error is None])
                 offset = 0
-                for p, views, facts, err in prepared:
-                    if err is not None:
-                        yield self._result(p, facts, error=err)
+                for p in prepared:
+                    if p.error is not None:
+                        yield self._result(p.path, p.facts, error=p.error)
                         continue
-                    yield self._result(p, facts, logits[offset : offset + len(views)])
-                    offset += len(views)
+                    yield self._result(p.path, p.facts, logits[offset : offset + len(p.views)])
+                    offset += len(p.views)
                 bar.update(len(prepared))
         bar.close()
 

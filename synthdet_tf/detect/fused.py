@@ -1,6 +1,6 @@
 """A fused detector: the whole-image stream and the local stream, one logit per file.
 
-    backend = load_backend("exported/tflite/synthdet_v3_fused.json")   # two TFLite files + fusion
+    backend = load_backend("exported/synthdet_fused_v4.json")         # two members (any format) + fusion
     backend = load_backend("exported/synthdet/3")                      # one SavedModel (fused in the graph)
     logits = backend.score_contents([open(p, "rb").read() for p in paths])
 
@@ -11,19 +11,43 @@ the mean logit), and the file's logit is
 An image too small for one native crop has no local evidence: its z_local is
 the neutral value fitted with the rule (the local stream's validation mean).
 
-A fused model scores files, not pre-cut views (`scores_files`): `Detector`
-and the app hand it the file's bytes.
+A fused model scores files, not pre-cut views (`scores_files`). `Detector`
+probes a file once and asks the backend for its views of it (`views_of`),
+which it scores in batches (`logits_of_views`); `stream_logits` also gives
+each stream's per-view logits, which the app draws (the crop map is the
+verdict's own crops and logits). `score_contents(bytes)` does all three.
 """
 
+import dataclasses
 import json
 import os
 
 import numpy as np
 
+from synthdet_tf.data.pillow_io import probe
 from synthdet_tf.detect.base import Backend
-from synthdet_tf.detect.views import logits_per_file, model_views, pool_logits, shared_views
+from synthdet_tf.detect.views import decode_as_trained, decode_views, logits_per_file, model_views, pool_logits, view_boxes
 
 FUSED_FILE = "fusion.json"
+
+
+@dataclasses.dataclass
+class StreamViews:
+    """One file's views for each stream, cut from one probe and one decode per scale (`views.decode_views`)."""
+
+    whole: np.ndarray  # uint8 [1, S, S, 3]: the whole-image stream's view
+    local: np.ndarray  # uint8 [V, s, s, 3]: the native crops (`views.view_boxes`), or the policy's one view
+    has_crop: bool  # False: the image holds no native crop, so the local stream has no evidence
+
+
+@dataclasses.dataclass
+class StreamLogits:
+    """What a fused detector found in one file: the fused logit and each stream's per-view logits."""
+
+    logit: float
+    whole: np.ndarray  # float32 [1]
+    local: np.ndarray | None  # float32 [V], per crop, what z_local pooled; None where a graph keeps them
+    has_crop: bool
 
 
 def fuse(params: dict, z_whole, z_local, has_crop) -> np.ndarray:
@@ -32,14 +56,18 @@ def fuse(params: dict, z_whole, z_local, has_crop) -> np.ndarray:
     return (params["a_whole"] * np.asarray(z_whole, float) + params["a_local"] * z_local + params["bias"]).astype(np.float32)
 
 
-def member_logits(backend, contents_list, views=None) -> tuple[np.ndarray, np.ndarray]:
-    """(pooled logit per file, whether the file held at least one native crop) for one member model.
+def _has_crop(info, spec) -> bool:
+    """Whether a member finds native evidence in a file of this `probe`: a crop member needs a native crop
+    (`views.view_boxes`, as `preprocess.tiling` in a fused SavedModel); a one-view member always has its view."""
+    return spec.crops == 1 or bool(view_boxes(info.height, info.width, spec, spec.crops))
 
-    `views`: the member's views of each file when the caller already made them.
-    """
-    views = [model_views(c, backend.spec) for c in contents_list] if views is None else views
+
+def member_logits(backend, contents_list) -> tuple[np.ndarray, np.ndarray]:
+    """(pooled logit per file, whether the file held at least one native crop) for one member model alone."""
+    infos = [probe(c, verify=False) for c in contents_list]  # decoding the views checks every byte
+    views = [model_views(c, backend.spec, info=i) for c, i in zip(contents_list, infos)]
     pooled = np.array([pool_logits(v) for v in logits_per_file(backend, views)], np.float32)
-    return pooled, np.array([len(v) > 1 or backend.spec.crops == 1 for v in views])
+    return pooled, np.array([_has_crop(i, backend.spec) for i in infos])
 
 
 class FusedBackend(Backend):
@@ -59,14 +87,33 @@ class FusedBackend(Backend):
         self.params, self.calibration = doc["fusion"], doc["calibration"]
         self.spec = self.whole.spec  # what the heatmap and the page show
 
+    def views_of(self, contents: bytes, info=None, keep_image: bool = False) -> tuple[StreamViews, np.ndarray | None]:
+        """(both streams' views of one file, its native decode if `keep_image`); `info`: its `probe`, if made.
+
+        Without `info` the probe reads headers only: decoding the views reads every byte and raises
+        `BadImageError` on a truncated file, so a verifying probe would decode it once more.
+        """
+        info = info or probe(contents, verify=False)
+        (whole, local), image = decode_views(contents, info, [(self.whole.spec, None), (self.local.spec, None)], keep_image)
+        return StreamViews(whole, local, _has_crop(info, self.local.spec)), image
+
+    def stream_logits(self, views_list: list[StreamViews]) -> list[StreamLogits]:
+        """Per file, each stream's view logits and the fused logit; each member runs once over the batch."""
+        whole = logits_per_file(self.whole, [v.whole for v in views_list])
+        local = logits_per_file(self.local, [v.local for v in views_list])
+        has_crop = [v.has_crop for v in views_list]
+        fused = fuse(self.params, [pool_logits(w) for w in whole], [pool_logits(z) for z in local], has_crop)
+        return [StreamLogits(float(f), w, z, h) for f, w, z, h in zip(fused, whole, local, has_crop)]
+
+    def logits_of_views(self, views_list) -> np.ndarray:
+        """float32 [files]: the fused logit of each file's `views_of`."""
+        return np.array([s.logit for s in self.stream_logits(views_list)], np.float32)
+
     def score_contents(self, contents_list) -> np.ndarray:
-        views = [shared_views(c, (self.whole.spec, self.local.spec)) for c in contents_list]
-        z_whole, _ = member_logits(self.whole, contents_list, [v[0] for v in views])
-        z_local, has_crop = member_logits(self.local, contents_list, [v[1] for v in views])
-        return fuse(self.params, z_whole, z_local, has_crop)
+        return self.logits_of_views([self.views_of(c)[0] for c in contents_list])
 
     def logits(self, images):
-        raise TypeError("A fused model scores files (score_contents), not pre-cut views")
+        raise TypeError("A fused model scores files (views_of, logits_of_views), not pre-cut views")
 
     def train_config(self):
         return self.whole.train_config()
@@ -101,6 +148,14 @@ class _SignatureMember:
         return self.fn(crops=tf.constant(images, tf.uint8))["logit"].numpy().reshape(-1)
 
 
+@dataclasses.dataclass
+class GraphFile:
+    """What a fused SavedModel scores of one file: its bytes (the graph decodes and cuts them)."""
+
+    contents: bytes
+    has_crop: bool
+
+
 class FusedSavedModelBackend(FusedBackend):
     """A fused SavedModel (synthdet_tf/export/fused_saved_model.py): files go through `serving_default`."""
 
@@ -125,10 +180,25 @@ class FusedSavedModelBackend(FusedBackend):
         with open(os.path.join(assets, "train_config.json")) as f:
             self._train_config = json.load(f).get("whole")
 
+    def views_of(self, contents: bytes, info=None, keep_image: bool = False) -> tuple["GraphFile", np.ndarray | None]:
+        """The file's bytes: this model cuts both streams' views in its graph (`serving_default`)."""
+        info = info or probe(contents, verify=False)  # the graph's decode rejects a truncated file
+        image = decode_as_trained(contents, info.needs_pillow) if keep_image else None
+        return GraphFile(contents, _has_crop(info, self.local.spec)), image
+
+    def stream_logits(self, views_list: list["GraphFile"]) -> list[StreamLogits]:
+        """As FusedBackend's, but the per-crop logits stay in the graph (it returns their mean)."""
+        out = self._serve([v.contents for v in views_list])
+        return [StreamLogits(float(f), np.array([w], np.float32), None, v.has_crop)
+                for f, w, v in zip(out["logit"].numpy(), out["whole_logit"].numpy(), views_list)]
+
     def score_contents(self, contents_list) -> np.ndarray:
+        return self._serve(list(contents_list))["logit"].numpy()
+
+    def _serve(self, contents_list) -> dict:
         import tensorflow as tf
 
-        return self.loaded.signatures["serving_default"](image_bytes=tf.constant(list(contents_list)))["logit"].numpy()
+        return self.loaded.signatures["serving_default"](image_bytes=tf.constant(contents_list))
 
     def train_config(self):
         return self._train_config

@@ -25,7 +25,7 @@ from synthdet_tf.adapt import crossval, head
 
 KS = (8, 16, 32, 64, 128)
 MIN_TEST = 5  # per class left to test on, or the (source, k) cell is skipped
-REPLAY_PER_CLASS = 256
+REPLAY_PER_CLASS = 128
 
 
 @dataclasses.dataclass

@@ -102,7 +102,8 @@ def detect_rows(models: dict, sets: dict, batch_size=32) -> list[dict]:
             start = time.perf_counter()
             results = list(detector.detect(files, batch_size=batch_size))
             seconds = time.perf_counter() - start
-            megapixels = sum(np.prod(Image.open(f).size) for f in files) / 1e6
+            # A folder may hold a file that is no image (a MANIFEST.csv): detect reports it, it has no pixels.
+            megapixels = sum(np.prod(Image.open(r.path).size) for r in results if not r.error) / 1e6
             rows.append({"model": label, "images": set_name, "n": len(results), "errors": sum(1 for r in results if r.error),
                          "ms_per_image": 1000 * seconds / len(results), "s_per_megapixel": seconds / megapixels})
     return rows
