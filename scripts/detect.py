@@ -30,6 +30,8 @@ _BATCH = flags.DEFINE_integer("batch_size", 32, "Images per model call.")
 _CROPS = flags.DEFINE_integer("crops", 0, "For images larger than the model input: mean over this many native-resolution crops "
                                "(0: the model's own tiling, 1 for whole-image models).")
 _THREADS = flags.DEFINE_integer("num_threads", None, "TFLite interpreter threads.")
+_FACTS = flags.DEFINE_enum("facts", "basic", ["basic", "full"], "What to read beside the pixels: basic (provenance, the "
+                            "file's history from its headers) or full (also pixel traces of its history and open watermarks; slower).")
 _STRICT = flags.DEFINE_bool("strict", False, "Exit 3 when any input could not be scored.")
 _SAMPLE = flags.DEFINE_integer("sample", 0, "Score only this many files, spread evenly over the sorted list (0 = all).")
 
@@ -67,7 +69,7 @@ def _inputs(argv) -> tuple[list[str], int]:
 def _score(detector, paths, out, width) -> tuple[int, int, int]:
     """Streams each result to `out` (a ResultsFile) or stdout as it comes; (scored, fake, failed)."""
     scored = fake = failed = 0
-    for r in detector.detect(paths, batch_size=_BATCH.value, crops=_CROPS.value or None, progress=True):
+    for r in detector.detect(paths, batch_size=_BATCH.value, crops=_CROPS.value or None, progress=True, facts=_FACTS.value):
         if r.error:
             failed += 1
             print(f"could not score {_shown(r.path)}: {r.error}", file=sys.stderr)

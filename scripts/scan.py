@@ -24,6 +24,8 @@ _CROPS = flags.DEFINE_integer("crops", 0, "For images larger than the model inpu
                                "(0: the model's own tiling, 1 for whole-image models).")
 _BATCH = flags.DEFINE_integer("batch_size", 32, "Largest batch RunInference hands the model.")
 _SHARDS = flags.DEFINE_integer("num_shards", 4, "Output shards (fixed, so a re-run replaces its own files).")
+_FACTS = flags.DEFINE_enum("facts", "basic", ["basic", "full"], "basic: provenance and header history; full: also "
+                            "pixel traces and open watermarks (slower).")
 _MAX_PIXELS = flags.DEFINE_integer("max_pixels", 64_000_000, "Larger images are refused before decoding.")
 
 
@@ -46,7 +48,7 @@ def main(argv):
     from synthdet_tf.detect.detector import default_model_path
 
     settings = settings_for(_MODEL.value or default_model_path(), crops=_CROPS.value, max_pixels=_MAX_PIXELS.value,
-                            batch_size=_BATCH.value, num_shards=_SHARDS.value)
+                            batch_size=_BATCH.value, num_shards=_SHARDS.value, facts=_FACTS.value)
     summary = scan(patterns, _OUTPUT.value, settings, beam_args, overwrite=_OVERWRITE.value)
     print(json.dumps(summary, indent=2))
     return 0 if summary["reconciled"] else 1

@@ -21,6 +21,8 @@ _REST = flags.DEFINE_string("rest", None, "TF Serving REST address, e.g. http://
 _GRPC = flags.DEFINE_string("grpc", None, "TF Serving gRPC address, e.g. localhost:8500.")
 _MODEL = flags.DEFINE_string("model_name", "synthdet", "TF Serving model name.")
 _VERSION = flags.DEFINE_integer("version", None, "Model version (default: the newest served).")
+_FACTS = flags.DEFINE_enum("facts", "basic", ["basic", "full"], "basic: provenance and header history; full: also "
+                           "pixel traces and open watermarks (slower).")
 
 
 def main(argv):
@@ -39,7 +41,7 @@ def main(argv):
         predictions = serving_client.predict_grpc(_GRPC.value, images, _MODEL.value, _VERSION.value)
     for path, contents, p in zip(argv[1:], originals, predictions):
         # verdict, its reason, provenance, history and marks, read from the file as stored
-        print(json.dumps({"path": path, **serving_client.with_facts(contents, p)}, default=str))
+        print(json.dumps({"path": path, **serving_client.with_facts(contents, p, _FACTS.value)}, default=str))
 
 
 def run():

@@ -35,7 +35,7 @@ def files(tmp_path_factory):
 
 
 def test_a_deciding_mark_makes_the_verdict_fake_with_what_the_file_carries(detector, files):
-    results = {r.path.rsplit("/", 1)[-1]: r for r in detector.detect([str(files)])}
+    results = {r.path.rsplit("/", 1)[-1]: r for r in detector.detect([str(files)], facts="full")}
     marked = results["marked.png"]
     assert marked.verdict == "FAKE" and marked.verdict_reason.startswith("carries the")
     assert marked.marks and marked.marks[0]["family"] and marked.marks[0]["decides"]
@@ -43,8 +43,14 @@ def test_a_deciding_mark_makes_the_verdict_fake_with_what_the_file_carries(detec
     assert results["plain.png"].label == results["plain.png"].verdict or results["plain.png"].verdict == "UNSURE"
 
 
-def test_history_is_in_every_result_and_never_decides_the_label(detector, files):
+def test_basic_facts_read_headers_only_and_no_marks(detector, files):
     results = {r.path.rsplit("/", 1)[-1]: r for r in detector.detect([str(files)])}
+    assert results["marked.png"].marks is None and results["marked.png"].verdict_reason.startswith("pixel")
+    assert results["reencoded.jpg"].history["pixel_traces"] is False and results["reencoded.jpg"].history["kind"]
+
+
+def test_history_is_in_every_result_and_never_decides_the_label(detector, files):
+    results = {r.path.rsplit("/", 1)[-1]: r for r in detector.detect([str(files)], facts="full")}
     jpeg = results["reencoded.jpg"]
     assert jpeg.history["kind"] == "software_jpeg" and "q85" in jpeg.history["summary"]
     assert jpeg.verdict in (jpeg.label, "UNSURE") and results["plain.png"].history["kind"] in ("lossless", "resized", "other")
@@ -58,11 +64,13 @@ def test_marks_are_read_only_where_a_generator_could_have_written_them():
     assert "not a generator's output size" in worth_reading_marks(probe(camera))
     assert worth_reading_marks(probe(encode(random_rgb(1024, 768), "PNG"))) is None
     assert read_facts(camera, probe(camera)).marks == []
+    with pytest.raises(ValueError, match="facts level"):
+        read_facts(camera, probe(camera), "everything")
 
 
 def test_the_serving_client_adds_the_facts_and_the_verdict(files):
     contents = (files / "marked.png").read_bytes()
-    out = with_facts(contents, {"fake_probability": 0.2, "logit": -1.4, "label": b"REAL"})
+    out = with_facts(contents, {"fake_probability": 0.2, "logit": -1.4, "label": b"REAL"}, "full")
     assert out["verdict"] == "FAKE" and out["verdict_reason"].startswith("carries the") and out["history"]["kind"]
     tiny = with_facts(encode(random_rgb(8, 8), "PNG"), {"fake_probability": 0.1, "label": "REAL"})
     assert tiny["verdict"] == "UNSURE" and "too small" in tiny["verdict_reason"]
@@ -71,7 +79,7 @@ def test_the_serving_client_adds_the_facts_and_the_verdict(files):
 def test_scan_rows_carry_history_and_marks(detector, files, tmp_path):
     from synthdet_tf.scan import run as scan_run
 
-    settings = scan_run.settings_for(detector.backend.path.rsplit("/", 1)[0], num_shards=1)
+    settings = scan_run.settings_for(detector.backend.path.rsplit("/", 1)[0], num_shards=1, facts="full")
     scan_run.scan([str(files / "*")], str(tmp_path / "out"), settings, [])
     rows = {r["path"].rsplit("/", 1)[-1]: r for r in map(json.loads, open(tmp_path / "out" / "results-00000-of-00001.jsonl"))}
     assert json.loads(rows["marked.png"]["marks"])[0]["decides"] and rows["marked.png"]["verdict"] == "FAKE"

@@ -138,7 +138,7 @@ class Detector:
         """uint8 [V, S, S, 3]: the policy's one view, or up to `crops` native-resolution crops."""
         return model_views(read_bytes(path), self.spec, crops)
 
-    def _prepare(self, path, crops, keep_image: bool = False) -> Prepared:
+    def _prepare(self, path, crops, keep_image: bool = False, facts: str = "basic") -> Prepared:
         """One file read, probed and cut into views once; one bad file must not stop the others."""
         problem = kind_problem(path)  # checked again here: a path can change between the walk and the read
         if problem:
@@ -153,9 +153,9 @@ class Detector:
             # file, so a verifying probe would decode the file once more (a PNG in full).
             p.info = probe(contents, verify=False)
         except Exception as e:
-            p.facts, p.error = read_facts(contents), _one_line(e)
+            p.facts, p.error = read_facts(contents, level=facts), _one_line(e)
             return p
-        p.facts = read_facts(contents, p.info)
+        p.facts = read_facts(contents, p.info, facts)
         try:
             p.views, p.image = file_views(self.backend, contents, p.info, crops, keep_image)
         except Exception as e:
@@ -183,13 +183,13 @@ class Detector:
             return self.backend.logits_of_views([v for one in good for v in one])
         return self.backend.logits(np.concatenate(good))
 
-    def examine(self, path: str) -> tuple[Result, Prepared, object]:
+    def examine(self, path: str, facts: str = "full") -> tuple[Result, Prepared, object]:
         """(one file's Result, the Prepared file, its view logits): what the verdict weighed, for explaining it.
 
         The logits are float32 [V], one per view, or a fused backend's `StreamLogits`
         (each stream's per-view logits); `Prepared.image` holds the native decode.
         """
-        p = self._prepare(path, None, keep_image=True)
+        p = self._prepare(path, None, keep_image=True, facts=facts)
         if p.error is not None:
             return self._result(path, p.facts, error=p.error), p, None
         if self.backend.scores_files:
@@ -198,9 +198,11 @@ class Detector:
         logits = self._logits([p.views])
         return self._result(path, p.facts, logits), p, logits
 
-    def detect(self, paths: Iterable[str], *, batch_size: int = 32, crops: int | None = None, progress: bool = False) -> Iterator[Result]:
+    def detect(self, paths: Iterable[str], *, batch_size: int = 32, crops: int | None = None, progress: bool = False,
+               facts: str = "basic") -> Iterator[Result]:
         """Results for paths that do not exist first, then every file in order (folders expanded);
-        a file that cannot be read comes back with `error` set. `crops` None: the model's own tiling."""
+        a file that cannot be read comes back with `error` set. `crops` None: the model's own tiling.
+        `facts` "full" adds the history's pixel traces and the open watermarks (detect.facts: slower)."""
         from tqdm import tqdm
 
         files, problems = walk([paths] if isinstance(paths, str) else paths)
@@ -209,7 +211,7 @@ class Detector:
         bar = tqdm(total=len(files), disable=not progress, unit="img", desc="detect")
         with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
             for start in range(0, len(files), batch_size):
-                prepared = list(pool.map(lambda p: self._prepare(p, crops), files[start : start + batch_size]))
+                prepared = list(pool.map(lambda p: self._prepare(p, crops, facts=facts), files[start : start + batch_size]))
                 logits = self._logits([p.views for p in prepared if p.error is None])
                 offset = 0
                 for p in prepared:

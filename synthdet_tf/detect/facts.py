@@ -30,7 +30,7 @@ class FileFacts:
 
     def to_dict(self) -> dict:
         return {"provenance": self.provenance.to_dict() if self.provenance else None, "history": self.history,
-                "marks": self.marks}
+                "marks": self.marks if self.marks_skipped != "not read (facts level basic)" else None}
 
 
 def worth_reading_marks(info) -> str | None:
@@ -42,12 +42,23 @@ def worth_reading_marks(info) -> str | None:
     return None
 
 
-def read_facts(contents: bytes, info=None) -> FileFacts:
-    """The facts of one file's bytes; `info` its `pillow_io.probe` (None when the file did not probe)."""
-    facts = FileFacts(provenance=read_provenance(contents), history=read_history(contents))
+LEVELS = ("basic", "full")
+
+
+def read_facts(contents: bytes, info=None, level: str = "full") -> FileFacts:
+    """The facts of one file's bytes; `info` its `pillow_io.probe` (None when the file did not probe).
+
+    "basic": provenance and the history's header facts, a few milliseconds a file; "full" adds the
+    history's pixel traces and the open watermarks, which on a 1-2 MP PNG cost several times the model
+    (docs/history.md, docs/marks.md): detect and scan read "basic" unless asked, the app "full".
+    """
+    if level not in LEVELS:
+        raise ValueError(f"facts level must be one of {LEVELS}, got {level!r}")
+    full = level == "full"
+    facts = FileFacts(provenance=read_provenance(contents), history=read_history(contents, pixels=full))
     if info is not None:
         facts.caveat = size_caveat(info.width, info.height)
-    facts.marks_skipped = worth_reading_marks(info)
+    facts.marks_skipped = worth_reading_marks(info) if full else "not read (facts level basic)"
     if facts.marks_skipped is None:
         facts.marks, facts.marks_skipped = check_marks(contents)
     return facts

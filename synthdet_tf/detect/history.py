@@ -190,7 +190,7 @@ def _empty(num_bytes: int) -> dict:
             "resampling": None, "problem": None}
 
 
-def _read(contents: bytes, h: dict, problems: list) -> None:
+def _read(contents: bytes, h: dict, problems: list, pixels: bool = True) -> None:
     with Image.open(io.BytesIO(contents)) as image:
         fmt = "JPEG" if image.format == "MPO" else image.format  # MPO: a camera JPEG with a second picture appended
         h.update(format=fmt, mode=image.mode, width=image.size[0], height=image.size[1])
@@ -201,6 +201,8 @@ def _read(contents: bytes, h: dict, problems: list) -> None:
             h.update(_format_facts(image, contents, fmt))
             if fmt != "PNG" or b"eXIf" in contents:  # Pillow decodes a whole PNG to look for a late eXIf chunk
                 h["exif"] = _safe_exif(image, [])[0]  # context only here: a broken block is no problem
+        if not pixels:
+            return
         if image.size[0] * image.size[1] > DEFAULT_MAX_PIXELS:
             problems.append(f"too many pixels ({image.size[0]}x{image.size[1]}): pixel traces not measured")
             return
@@ -216,13 +218,18 @@ def _failure(error: Exception, unopened: bool) -> str:
     return f"{'unreadable' if unopened else 'damaged'} file ({type(error).__name__}: {str(error)[:100]})"
 
 
-def read_history(contents: bytes) -> dict:
-    """The history facts of one file's bytes (JSON-serialisable), with `kind` and `summary`; never raises."""
+def read_history(contents: bytes, pixels: bool = True) -> dict:
+    """The history facts of one file's bytes (JSON-serialisable), with `kind` and `summary`; never raises.
+
+    `pixels` False reads the headers only (tables, quality, coding, EXIF, format): no double compression,
+    earlier JPEG or resize, which need the decoded pixels and cost about as much as the model on a large PNG.
+    """
     h, problems = _empty(len(contents)), []
+    h["pixel_traces"] = bool(pixels)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # decompression-bomb and EXIF warnings: limits are checked here
         try:
-            _read(contents, h, problems)
+            _read(contents, h, problems, pixels)
         except Exception as e:  # Pillow raises many types for damaged files; keep whatever was read first
             problems.append(_failure(e, h["format"] is None))
     h["problem"] = "; ".join(problems) or None

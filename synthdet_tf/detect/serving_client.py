@@ -104,7 +104,7 @@ def predict_grpc(target: str, images: list[bytes], model: str = "synthdet", vers
     ]
 
 
-def with_facts(contents: bytes, prediction: dict) -> dict:
+def with_facts(contents: bytes, prediction: dict, facts: str = "basic") -> dict:
     """A served model's prediction plus what the file says about itself, and the verdict detect would give.
 
     The facts are read here, from the file as stored, since the served model sees pixels only; the served
@@ -118,7 +118,7 @@ def with_facts(contents: bytes, prediction: dict) -> dict:
         info = probe(contents)
     except Exception:
         info = None
-    facts = read_facts(contents, info)
+    facts = read_facts(contents, info, facts)
     label = prediction.get("label")
     label = label.decode() if isinstance(label, bytes) else label
     verdict, reason = decide(label, facts.provenance, False, facts.caveat if label else None, facts.marks)

@@ -34,6 +34,7 @@ class ScanSettings:
     crops: int = 0  # 0: the model's own tiling (spec.crops)
     scores_files: bool = False  # a fused model: the handler gets the file's bytes, not views
     max_pixels: int = 64_000_000
+    facts: str = "basic"  # detect.facts level: "full" adds pixel traces and open watermarks
     batch_size: int = 32
     num_shards: int = 4
 
@@ -58,7 +59,7 @@ class PrepareViews(beam.DoFn):
         info = None
         try:
             info = probe(contents, max_pixels=self.settings.max_pixels)  # bad files go to the dead letters
-            facts = _facts_json(read_facts(contents, info))
+            facts = _facts_json(read_facts(contents, info, self.settings.facts))
             # The key carries the facts past RunInference, which sees only the views.
             key = (path, facts)
             if self.settings.scores_files:
@@ -66,7 +67,7 @@ class PrepareViews(beam.DoFn):
             else:
                 yield key, model_views(contents, self.spec, self.settings.crops, self.settings.max_pixels, info=info)
         except Exception as e:  # one bad file must not stop the others
-            facts = _facts_json(read_facts(contents, info))
+            facts = _facts_json(read_facts(contents, info, self.settings.facts))
             yield beam.pvalue.TaggedOutput("failed", {"path": path, "facts": facts,
                                                       "error": f"{type(e).__name__}: {e}".splitlines()[0][:300]})
 
