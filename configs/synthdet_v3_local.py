@@ -12,7 +12,8 @@ native-resolution crops, trained from scratch; the image is never resized as a w
   mild downscale (p 0.3), then a JPEG (p 0.6, q 65-100) or WebP (p 0.1)
   re-encode, so codec, quality and size carry no label.
 - Inference pools the logits of a grid of `crops` native crops (mean).
-Runtime and results: docs/generalization.md ("Local stream").
+Runtime and results: docs/generalization.md ("Local stream"); shipped as the local member of the
+v3 fusion (exported/synthdet_fused_v3.json).
 """
 
 import ml_collections

@@ -85,3 +85,13 @@ def test_scan_rows_carry_history_and_marks(detector, files, tmp_path):
     assert json.loads(rows["marked.png"]["marks"])[0]["decides"] and rows["marked.png"]["verdict"] == "FAKE"
     assert json.loads(rows["reencoded.jpg"]["history"])["kind"] == "software_jpeg"
     assert Image.open(files / "plain.png").size == (512, 512) and np.isfinite(rows["plain.png"]["fake_probability"])
+
+
+def test_the_apps_card_shows_history_and_marks(detector, files):
+    from synthdet_tf.app.analysis import analyze
+    from synthdet_tf.app.ui import card
+
+    html = card(analyze(detector, str(files / "marked.png"), "marked.png"), "tiny")
+    assert "<h4>History</h4>" in html and "Open watermarks" in html and "decides" in html and ">FAKE<" in html
+    plain = card(analyze(detector, str(files / "reencoded.jpg"), "reencoded.jpg"), "tiny")
+    assert "re-encoded JPEG q85" in plain and "none found" in plain

@@ -48,8 +48,20 @@ def card(a, model_label: str) -> str:
             "IPTC digital source type": p.get("iptc_digital_source_type"),
             "generator text chunks": ", ".join(p.get("generator_chunks", {})), "EXIF Software": p.get("exif_software"),
             "camera (EXIF)": p.get("camera")}
-    parts += [f"<h4>Provenance</h4>{_table(prov)}<p class='note'>{METADATA_NOTE}</p>", f"<h4>File</h4>{_table(a.facts)}</div>"]
+    parts += [f"<h4>Provenance</h4>{_table(prov)}<p class='note'>{METADATA_NOTE}</p>", _history_and_marks(r),
+              f"<h4>File</h4>{_table(a.facts)}</div>"]
     return "".join(parts)
+
+
+def _history_and_marks(r: dict) -> str:
+    """The file's history (how far its pixels can be trusted, never the label) and any open watermark."""
+    h = r.get("history") or {}
+    history = {"in one line": h.get("summary"), "kind": h.get("kind"), "problem": h.get("problem")}
+    marks = r.get("marks")
+    found = ("not read" if marks is None else "; ".join(f"{m['mark']} ({m['bits']} bits agree, chance {m['chance']:.0e})"
+                                                     + (" - decides" if m.get("decides") else "") for m in marks) or "none found")
+    return (f"<h4>History</h4>{_table(history)}<p class='note'>How the file was made and re-made: it says how far the "
+            f"pixel score can be trusted, never the label.</p><h4>Open watermarks</h4>{_table({'found': found})}")
 
 
 def write_downloads(analyses, folder: str) -> list[str]:
