@@ -11,9 +11,7 @@ import math
 
 import numpy as np
 
-
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-np.asarray(z, np.float64)))
+from synthdet_tf.detect.calibration import sigmoid  # noqa: F401  the one sigmoid, at temperature 1 here
 
 
 def balanced_accuracy(y, fake) -> float:

@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from synthdet_tf.adapt import crossval
-from synthdet_tf.adapt.embed import embed_files, views_of
+from synthdet_tf.adapt.embed import embed_files
 
 NAME = "synthdet_adapted"
 
@@ -45,8 +45,7 @@ def keeps(base, fitted, base_test_dir: str) -> dict:
             "base": crossval.balanced_accuracy(y, base_fake), "adapted": crossval.balanced_accuracy(y, new_fake)}
 
 
-def calibration_views(records, spec) -> np.ndarray:
-    views, _, _ = views_of([r.path for r in records], spec)
+def calibration_views(views: np.ndarray) -> np.ndarray:
     from synthdet_tf.export.tflite import MIN_REPRESENTATIVE
 
     # int8 calibration wants a few hundred activations: flips and quarter turns stretch a small set
@@ -55,15 +54,14 @@ def calibration_views(records, spec) -> np.ndarray:
     return out if len(out) >= MIN_REPRESENTATIVE else np.concatenate([out] * int(np.ceil(MIN_REPRESENTATIVE / len(out))))
 
 
-def export_all(output_dir: str, x_views_of, base) -> dict:
-    """SavedModel (TF Serving) and int8 TFLite (phones) of the adapted workdir, with their agreement with Keras."""
+def export_all(output_dir: str, views: np.ndarray) -> dict:
+    """SavedModel (TF Serving) and int8 TFLite (phones) of the adapted workdir, with their agreement with Keras
+    on `views`, the adaptation set's model views (also the int8 calibration set)."""
     from synthdet_tf.detect.backends import KerasBackend, SavedModelBackend, TFLiteBackend
     from synthdet_tf.export.exporter import export
 
-    representative = calibration_views(x_views_of.records, base.spec)
     written = export(output_dir, output_dir, name=NAME, version=1, formats=("saved_model", "tflite_int8"),
-                     overwrite=True, representative=representative)
-    views, _, _ = views_of([r.path for r in x_views_of.records], base.spec)
+                     overwrite=True, representative=calibration_views(views))
     keras_backend = KerasBackend(output_dir)
     reference = crossval.sigmoid(keras_backend.logits(views))
     cut = keras_backend.calibration["threshold"]

@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from synthdet_tf.adapt import checks, crossval, head
-from synthdet_tf.adapt.base import HEAD_LAYER, load_base
-from synthdet_tf.adapt.embed import embed_files
+from synthdet_tf.adapt.base import HEAD_LAYER, embed, load_base
+from synthdet_tf.adapt.embed import embed_files, views_of
 
 REPLAY_PER_CLASS = 128
 
@@ -72,15 +72,15 @@ def _records_of_pairs(pairs):
     return records, skipped
 
 
-def fit_head(x, y, base_head, method: str, replay=None, seed: int = 0) -> dict:
-    """The head, its penalty, and the cross-validated threshold and figures."""
+def fit_head(x, y, base_head, method: str, replay=None, seed: int = 0, figures: bool = True) -> dict:
+    """The head, its penalty, and the cross-validated threshold and (with `figures`) the figures."""
     strength = head.choose_strength(method, x, y, base_head, seed=seed, replay=replay)
     kernel, bias = head.fit(method, x, y, base_head, strength, replay)
     oof = crossval.sigmoid(head.out_of_fold_logits(method, x, y, base_head, strength, seed=seed, replay=replay))
     replay_probs = None if replay is None else (replay[1], crossval.sigmoid(replay[0] @ kernel + bias))
     threshold = crossval.choose_threshold(y, oof, replay_probs)
     return {"kernel": kernel, "bias": bias, "strength": strength, "threshold": threshold,
-            "cv": crossval.report(y, oof, threshold)}
+            "cv": crossval.report(y, oof, threshold) if figures else None}
 
 
 def replay_features(base, replay_dir: str | None, seed: int = 0):
@@ -131,7 +131,9 @@ def adapt(data, output_dir: str, *, base: str, method: str = "shrink", replay_di
     for warning in found.warnings:
         logging.warning("%s", warning)
     base_model = load_base(base)
-    x, _, kept, failed = embed_files(base_model, [r.path for r in found.records])
+    # One decode per image: the views feed the fit, the int8 calibration and the exports' agreement check.
+    views, kept, failed = views_of([r.path for r in found.records], base_model.spec)
+    x = embed(base_model, views)
     records = [found.records[i] for i in kept]
     y = np.array([r.label for r in records], np.float64)
     replay = replay_features(base_model, replay_dir, seed)
@@ -143,7 +145,7 @@ def adapt(data, output_dir: str, *, base: str, method: str = "shrink", replay_di
     if base_test_dir:
         summary["base_test"] = outputs.keeps(base_model, fitted, base_test_dir)
     if export:
-        summary["exports"] = outputs.export_all(output_dir, x_views_of=found, base=base_model)
+        summary["exports"] = outputs.export_all(output_dir, views)
     summary["seconds"] = round(time.time() - start, 1)
     card.write(output_dir, summary)
     return summary

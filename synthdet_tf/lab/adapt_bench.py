@@ -21,7 +21,7 @@ import dataclasses
 
 import numpy as np
 
-from synthdet_tf.adapt import crossval, head
+from synthdet_tf.adapt import crossval
 
 KS = (8, 16, 32, 64, 128)
 MIN_TEST = 5  # per class left to test on, or the (source, k) cell is skipped
@@ -45,13 +45,12 @@ class Cache:
 
 
 def adapt_once(method, x, y, base_head, seed, replay=None) -> tuple[np.ndarray, float, float]:
-    """(kernel, bias, threshold) as synthdet-adapt fits them: penalty and threshold from cross-validation."""
+    """(kernel, bias, threshold) exactly as synthdet-adapt fits them (`adapt.run.fit_head`)."""
+    from synthdet_tf.adapt.run import fit_head
+
     method, replay = (method[: -len("+replay")], replay) if method.endswith("+replay") else (method, None)
-    strength = head.choose_strength(method, x, y, base_head, seed=seed, replay=replay)
-    kernel, bias = head.fit(method, x, y, base_head, strength, replay)
-    oof = head.out_of_fold_logits(method, x, y, base_head, strength, seed=seed, replay=replay)
-    replay_probs = None if replay is None else (replay[1], crossval.sigmoid(replay[0] @ kernel + bias))
-    return kernel, bias, crossval.choose_threshold(y, crossval.sigmoid(oof), replay_probs)
+    fitted = fit_head(x, y.astype(np.float64), base_head, method, replay, seed, figures=False)
+    return fitted["kernel"], fitted["bias"], fitted["threshold"]
 
 
 def replay_of(dev: "Cache", per_class: int, seed: int, exclude=None):
