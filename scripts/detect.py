@@ -54,22 +54,23 @@ def _line(r, width: int) -> str:
     return f"{_shown(r.path):<{width}}  {r.fake_probability:7.4f}  {r.label}{differs}"
 
 
-def _inputs(argv) -> tuple[list[str], int]:
-    """(what to score, the table's path width): --sample spreads over the sorted files."""
+def _inputs(argv) -> tuple[tuple, int]:
+    """((files, [(path, why)]) for Detector.detect, the table's path width): the folders walked once;
+    --sample spreads over the sorted files."""
     from synthdet_tf.detect.files import walk
 
     files, problems = walk(argv[1:])
     if _SAMPLE.value and len(files) > _SAMPLE.value:
-        picked = [files[round(i * len(files) / _SAMPLE.value)] for i in range(_SAMPLE.value)]
-        print(f"scoring {len(picked)} of {len(files)} files (--sample)", file=sys.stderr)
-        return [p for p, _ in problems] + picked, max([len(p) for p in picked + [p for p, _ in problems]] + [4])
-    return argv[1:], max([len(p) for p in files + [p for p, _ in problems]] + [4])
+        total, files = len(files), [files[round(i * len(files) / _SAMPLE.value)] for i in range(_SAMPLE.value)]
+        print(f"scoring {len(files)} of {total} files (--sample)", file=sys.stderr)
+    return (files, problems), max([len(p) for p in files + [p for p, _ in problems]] + [4])
 
 
-def _score(detector, paths, out, width) -> tuple[int, int, int]:
+def _score(detector, walked, out, width) -> tuple[int, int, int]:
     """Streams each result to `out` (a ResultsFile) or stdout as it comes; (scored, fake, failed)."""
     scored = fake = failed = 0
-    for r in detector.detect(paths, batch_size=_BATCH.value, crops=_CROPS.value or None, progress=True, facts=_FACTS.value):
+    for r in detector.detect([], batch_size=_BATCH.value, crops=_CROPS.value or None, progress=True, facts=_FACTS.value,
+                             walked=walked):
         if r.error:
             failed += 1
             print(f"could not score {_shown(r.path)}: {r.error}", file=sys.stderr)
@@ -97,13 +98,13 @@ def main(argv):
     kwargs = {"num_threads": _THREADS.value} if _THREADS.value and (_MODEL.value or "").endswith(".tflite") else {}
     detector = Detector.load(_MODEL.value, **kwargs)
     print(f"model: {detector.backend.kind} {detector.backend.path}", file=sys.stderr)
-    paths, width = _inputs(argv)
+    walked, width = _inputs(argv)
     out = ResultsFile(_OUTPUT.value, FIELDS, _OVERWRITE.value) if _OUTPUT.value else None
     if not out:
         print(f"{'path':<{width}}  p(fake)  label  (threshold {detector.threshold:.3f})")
     try:
         with out or _NoFile():
-            scored, fake, failed = _score(detector, paths, out, width)
+            scored, fake, failed = _score(detector, walked, out, width)
             if out:
                 out.commit()
                 print(f"{out.rows} results written to {_OUTPUT.value}", file=sys.stderr)

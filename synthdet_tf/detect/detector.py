@@ -199,13 +199,14 @@ class Detector:
         return self._result(path, p.facts, logits), p, logits
 
     def detect(self, paths: Iterable[str], *, batch_size: int = 32, crops: int | None = None, progress: bool = False,
-               facts: str = "basic") -> Iterator[Result]:
+               facts: str = "basic", walked: tuple | None = None) -> Iterator[Result]:
         """Results for paths that do not exist first, then every file in order (folders expanded);
         a file that cannot be read comes back with `error` set. `crops` None: the model's own tiling.
-        `facts` "full" adds the history's pixel traces and the open watermarks (detect.facts: slower)."""
+        `facts` "full" adds the history's pixel traces and the open watermarks (detect.facts: slower).
+        `walked`: (files, [(path, why)]) of a `files.walk` the caller already made (then `paths` is not walked)."""
         from tqdm import tqdm
 
-        files, problems = walk([paths] if isinstance(paths, str) else paths)
+        files, problems = walked or walk([paths] if isinstance(paths, str) else paths)
         for p, why in problems:
             yield Result(p, None, None, self.threshold, error=why, verdict_reason="no score")
         bar = tqdm(total=len(files), disable=not progress, unit="img", desc="detect")
