@@ -180,3 +180,65 @@ def test_c2pa_content_credentials_are_read_and_an_ai_claim_declares_ai():
     assert generated.c2pa["signer"] == "Test Signer" and generated.declares_ai and "C2PA manifest" in generated.reasons[0]
     captured = read_provenance(signed_jpeg(jpeg_with(), "digitalCapture"))
     assert captured.c2pa["digital_source_types"] == ["digitalCapture"] and not captured.declares_ai
+
+
+def test_c2pa_validation_is_said_as_the_reader_found_it():
+    signed = signed_jpeg(jpeg_with(), "trainedAlgorithmicMedia")
+    good = read_provenance(signed).c2pa
+    assert good["validation"] == "signer not on this reader's trust list (signature holds)", good
+    assert good["failures"] == ["signingCredential.untrusted"]
+    end = signed.rindex(b"\xff\xd9")  # flip bits in the last of the picture's entropy-coded bytes
+    tampered = read_provenance(signed[: end - 20] + bytes(b ^ 0x55 for b in signed[end - 20 : end]) + signed[end:])
+    assert tampered.c2pa["validation"].startswith("tampered") and "assertion.dataHash.mismatch" in tampered.c2pa["failures"]
+    assert tampered.declares_ai and "manifest tampered" in tampered.reasons[0]  # the file still says so; the reason says more
+
+
+def test_c2pa_states_from_the_reader_store():
+    from synthdet_tf.detect.provenance import c2pa_validation
+
+    failing = lambda *codes: {"validation_results": {"activeManifest": {"failure": [{"code": c} for c in codes]}}}  # noqa: E731
+    assert c2pa_validation({"validation_state": "Trusted"})["validation"] == "trusted signer"
+    assert c2pa_validation({"validation_state": "Valid"})["validation"] == "valid signature"
+    assert c2pa_validation(failing("claimSignature.mismatch"))["validation"].startswith("invalid")
+    assert c2pa_validation(failing("assertion.hashedURI.mismatch"))["validation"] == "manifest altered after signing"
+    assert c2pa_validation({"validation_status": [{"code": "assertion.dataHash.mismatch"}]})["validation"].startswith("tampered")
+
+
+def xmp_credit(credit: str) -> bytes:
+    return ('<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+            f'<rdf:Description xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" photoshop:Credit="{credit}"/>'
+            '</rdf:RDF></x:xmpmeta>').encode()
+
+
+def test_generators_own_tags_declare_only_in_their_own_format():
+    import json
+
+    job = "a cat on a sofa --ar 3:2 --v 7 Job ID: 0f3c2a9e-1b2d-4c5e-8f90-123456789abc"
+    signature = "Signature: " + "A" * 86 + "=="
+    declared = {
+        "google credit": read_provenance(jpeg_with(xmp=xmp_credit("Made with Google AI"))),
+        "google edit": read_provenance(jpeg_with(xmp=xmp_credit("Edited with Google AI"))),
+        "midjourney": read_provenance(png_with(Description=job, Author="someone")),
+        "novelai": read_provenance(png_with(Comment=json.dumps({"prompt": "x", "signed_hash": "abc"}))),
+        "grok": read_provenance(exif_jpeg({270: signature, 315: "0f3c2a9e-1b2d-4c5e-8f90-123456789abc"})),
+        "ideogram": read_provenance(jpeg_with(make=("Ideogram AI", "v2"))),
+    }
+    for name, p in declared.items():
+        assert p.declares_ai and p.generator_tags, name
+    assert "Midjourney" in declared["midjourney"].reasons[0] and "Google" in declared["google credit"].reasons[0]
+    undeclared = [read_provenance(jpeg_with(xmp=xmp_credit("Photo: Jane Doe, not made with Google AI"))),
+                  read_provenance(png_with(Description="Job ID: see the brief")),
+                  read_provenance(png_with(Comment='{"prompt": "a signed hash of a cat"}')),
+                  read_provenance(exif_jpeg({270: signature, 315: "Jane Doe"})),
+                  read_provenance(exif_jpeg({270: "Signature: J. Doe", 315: "0f3c2a9e-1b2d-4c5e-8f90-123456789abc"}))]
+    assert not any(p.declares_ai or p.generator_tags for p in undeclared)
+
+
+def exif_jpeg(tags: dict) -> bytes:
+    image = Image.fromarray(random_rgb())
+    exif = image.getexif()
+    for tag, value in tags.items():
+        exif[tag] = value
+    buf = io.BytesIO()
+    image.save(buf, "JPEG", exif=exif)
+    return buf.getvalue()

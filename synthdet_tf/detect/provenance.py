@@ -34,7 +34,21 @@ GENERATOR_CHUNKS = {"parameters": "Automatic1111 / Forge (parameters)", "prompt"
 SETTINGS_LABEL = re.compile(r"""(?:^|[\s,{"])(steps|sampler|seed|cfg ?scale)"?\s*:""", re.IGNORECASE)
 JSON_CHUNKS = ("prompt", "workflow", "invokeai_metadata", "sd-metadata")
 XMP_CREATOR_TOOL = re.compile(rb"""xmp:CreatorTool\s*(?:=\s*["']([^"'<>]{1,200})["']|>([^<]{1,200})<)""")
-EXIF_SOFTWARE, EXIF_MAKE, EXIF_MODEL = 305, 271, 272
+EXIF_SOFTWARE, EXIF_MAKE, EXIF_MODEL, EXIF_DESCRIPTION, EXIF_ARTIST = 305, 271, 272, 270, 315
+# Tags some generators write in their own fixed format (each checked in that format, never as a substring):
+# - XMP photoshop:Credit "Made with Google AI" / "Edited with Google AI" (Google's generated and AI-edited images,
+#   reported by Android Authority and 9to5Google; Pixel Studio writes "Made by Google AI");
+# - Midjourney's PNG "Description": the prompt and parameters ending "Job ID: <uuid>" (picteus/picteus's
+#   Midjourney extension reads it so);
+# - NovelAI's PNG "Comment": a JSON object with a "signed_hash" (NovelAI/novelai-image-metadata, nai_sig.py);
+# - xAI Grok's EXIF ImageDescription "Signature: <base64>" beside a UUID as Artist (samples collected by
+#   wiltodelta/remove-ai-watermarks; three files, so shown as what it is: a format seen on Grok's files).
+XMP_CREDIT = re.compile(rb"""photoshop:Credit\s*(?:=\s*["']([^"'<>]{1,200})["']|>(?:\s*<rdf:[^>]*>\s*<rdf:li[^>]*>)?([^<]{1,200})<)""")
+GOOGLE_AI_CREDITS = {"made with google ai": "Google generative AI", "made by google ai": "Google generative AI",
+                     "edited with google ai": "Google AI editing"}
+MIDJOURNEY_JOB = re.compile(r"Job ID: [0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\s*$")
+GROK_SIGNATURE = re.compile(r"^Signature: [A-Za-z0-9+/=]{64,}$")
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.IGNORECASE)
 
 # Known generator names -> tool. A software field declares only when, normalised (lowercase, every run of
 # anything but a-z0-9 one space), it is one of these followed by nothing but version tokens. Kept to names
@@ -51,7 +65,9 @@ GENERATOR_NAMES = {
     "Microsoft Designer": "Microsoft Designer", "Bing Image Creator": "Microsoft Bing Image Creator",
     "Meta AI": "Meta AI", "Imagine with Meta AI": "Meta AI (Imagine)",
     "Grok": "xAI Grok", "Grok Imagine": "xAI Grok Imagine",
-    "Leonardo.Ai": "Leonardo.Ai", "Ideogram": "Ideogram", "Craiyon": "Craiyon", "NightCafe": "NightCafe",
+    "Leonardo.Ai": "Leonardo.Ai", "Ideogram": "Ideogram",
+    "Ideogram AI": "Ideogram",  # its files' EXIF Make (samples collected by wiltodelta/remove-ai-watermarks)
+    "Craiyon": "Craiyon", "NightCafe": "NightCafe",
     "Playground AI": "Playground AI",
     "Canva AI": "Canva AI", "Magic Media": "Canva Magic Media", "Canva Magic Media": "Canva Magic Media",
     # Written by the generator itself: NovelAI's PNG "Software" chunk is "NovelAI".
@@ -98,6 +114,8 @@ class Provenance:
     png_software: str | None = None  # PNG "Software" text chunk
     # A generator UI's chunk key holding something else than that UI's format: shown, decides nothing.
     unproven_chunks: dict = dataclasses.field(default_factory=dict)
+    # A generator's own tag in its own format (XMP_CREDIT, MIDJOURNEY_JOB, NovelAI's signed comment, ...): where -> tool.
+    generator_tags: dict = dataclasses.field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -128,7 +146,35 @@ def _c2pa(contents: bytes, mime: str) -> dict | None:
         g.get("name", "") for g in manifest.get("claim_generator_info", []) if isinstance(g, dict))
     # "Valid" (signature checks, signer not on a trust list) or "Trusted"; the signer is shown, not vouched for.
     return {"claim_generator": generator, "actions": actions, "digital_source_types": types,
-            "validation_state": store.get("validation_state"), "signer": manifest.get("signature_info", {}).get("common_name")}
+            "validation_state": store.get("validation_state"), "signer": manifest.get("signature_info", {}).get("common_name"),
+            **c2pa_validation(store)}
+
+
+# c2pa-rs's failure codes (sdk/src/validation_results.rs), grouped by what they mean for a reader: the pixels
+# changed after signing, the manifest's own contents changed, the signature does not hold, or only the signer
+# is unknown to the reader's trust list (the usual case without a configured list: not a sign of tampering).
+C2PA_TAMPERED = ("assertion.dataHash.mismatch", "assertion.boxesHash.mismatch", "assertion.bmffHash.mismatch",
+                 "assertion.collectionHash.mismatch")
+C2PA_MANIFEST_ALTERED = ("assertion.hashedURI.mismatch", "ingredient.hashedURI.mismatch")
+C2PA_UNTRUSTED = ("signingCredential.untrusted",)
+
+
+def c2pa_validation(store: dict) -> dict:
+    """{"validation": one of tampered / manifest altered / invalid / untrusted signer / valid / trusted,
+    "failures": the codes}: the reader's state said as it is, a failure never hidden behind a declaration."""
+    results = (store.get("validation_results") or {}).get("activeManifest") or {}
+    failures = [f.get("code") for f in results.get("failure") or store.get("validation_status") or [] if isinstance(f, dict)]
+    if any(c in C2PA_TAMPERED for c in failures):
+        state = "tampered: the image changed after it was signed"
+    elif any(c in C2PA_MANIFEST_ALTERED for c in failures):
+        state = "manifest altered after signing"
+    elif any(c not in C2PA_UNTRUSTED for c in failures):
+        state = "invalid: the signature or claim does not hold"
+    elif failures:
+        state = "signer not on this reader's trust list (signature holds)"
+    else:
+        state = {"Trusted": "trusted signer", "Valid": "valid signature"}.get(store.get("validation_state"), "not validated")
+    return {"validation": state, "failures": [c for c in failures if c]}
 
 
 MIME = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif", "TIFF": "image/tiff",
@@ -150,6 +196,32 @@ def _png_text(p: Provenance, text: dict) -> None:
         if value:
             (p.generator_chunks if _in_generator_format(key, value) else p.unproven_chunks)[label] = value[:300]
     p.png_software = str(text.get("Software") or "").strip()[:200] or None
+    if MIDJOURNEY_JOB.search(str(text.get("Description") or "")):
+        p.generator_tags["PNG Description (prompt, then Job ID)"] = "Midjourney"
+    try:
+        comment = json.loads(str(text.get("Comment") or ""))
+    except ValueError:
+        comment = None
+    if isinstance(comment, dict) and "signed_hash" in comment:
+        p.generator_tags["PNG Comment (settings with NovelAI's signed hash)"] = "NovelAI"
+
+
+def _exif_tags(p: Provenance, exif) -> None:
+    description, artist = str(exif.get(EXIF_DESCRIPTION) or "").strip(), str(exif.get(EXIF_ARTIST) or "").strip()
+    if GROK_SIGNATURE.match(description) and UUID.match(artist):
+        p.generator_tags["EXIF ImageDescription signature with a UUID Artist"] = "xAI Grok (the format seen on its files)"
+    tool = generator_named(str(exif.get(EXIF_MAKE) or ""))
+    if tool:
+        p.generator_tags["EXIF Make"] = tool
+
+
+def _xmp_credit(p: Provenance, contents: bytes) -> None:
+    match = XMP_CREDIT.search(contents)
+    if match:
+        credit = html.unescape((match.group(1) or match.group(2)).decode("utf-8", "replace")).strip()
+        tool = GOOGLE_AI_CREDITS.get(" ".join(credit.lower().split()))
+        if tool:
+            p.generator_tags[f"XMP Credit '{credit[:60]}'"] = tool
 
 
 def _xmp_creator_tool(contents: bytes) -> str | None:
@@ -167,6 +239,7 @@ def read_provenance(contents: bytes) -> Provenance:
     if terms:
         p.iptc_digital_source_type = next((t for t in terms if t in AI_SOURCE_TYPES), terms[0])
     p.xmp_creator_tool = _xmp_creator_tool(contents)
+    _xmp_credit(p, contents)
     fmt = None
     try:
         with Image.open(io.BytesIO(contents)) as image:
@@ -177,6 +250,7 @@ def read_provenance(contents: bytes) -> Provenance:
             p.exif_software = (str(exif.get(EXIF_SOFTWARE)).strip() or None) if exif.get(EXIF_SOFTWARE) else None
             camera = " ".join(str(exif.get(t)).strip() for t in (EXIF_MAKE, EXIF_MODEL) if exif.get(t))
             p.camera = camera or None
+            _exif_tags(p, exif)
     except Exception:
         pass
     p.c2pa = _c2pa(contents, MIME.get(fmt or "", "image/jpeg"))
@@ -188,11 +262,15 @@ def _declare(p: Provenance) -> None:
     if p.c2pa and not p.c2pa.get("error"):
         ai = [t for t in p.c2pa["digital_source_types"] if t in AI_SOURCE_TYPES]
         if ai:
-            p.reasons.append(f"C2PA manifest ({p.c2pa['claim_generator'] or 'unnamed generator'}) declares {ai[0]}")
+            p.reasons.append(f"C2PA manifest ({p.c2pa['claim_generator'] or 'unnamed generator'}) declares {ai[0]}"
+                             + (f" (manifest {p.c2pa['validation']})" if p.c2pa.get("validation") not in
+                                (None, "valid signature", "trusted signer") else ""))
     if p.iptc_digital_source_type in AI_SOURCE_TYPES:
         p.reasons.append(f"IPTC digital source type {p.iptc_digital_source_type}")
     for label in p.generator_chunks:
         p.reasons.append(f"generation parameters in a PNG text chunk: {label}")
+    for where, tool in p.generator_tags.items():
+        p.reasons.append(f"{where} is {tool}'s own tag")
     for field, value in (("EXIF Software", p.exif_software), ("XMP CreatorTool", p.xmp_creator_tool),
                          ("PNG Software", p.png_software)):
         tool = generator_named(value)
