@@ -31,7 +31,8 @@ import tempfile
 from absl import app, flags, logging
 
 PRODUCT_COMMANDS = ("synthdet-data", "synthdet-train", "synthdet-grid", "synthdet-evaluate", "synthdet-export",
-                    "synthdet-detect", "synthdet-serve-client", "synthdet-scan", "synthdet-app", "synthdet-adapt")
+                    "synthdet-detect", "synthdet-serve-client", "synthdet-scan", "synthdet-app", "synthdet-adapt",
+                    "synthdet-abstain")
 LAB_COMMANDS = ("synthdet-benchmark", "synthdet-generalize", "synthdet-loso", "synthdet-fuse")
 HELP_ARGS = ("--help", "-help", "-h", "-?", "--helpshort", "-helpshort")
 _VERBOSITY_ARGS = ("-v", "--v", "-verbosity", "--verbosity")

@@ -17,6 +17,7 @@ path, no readable image); 3 with --strict, some inputs could not be scored;
 130 interrupted.
 """
 
+import collections
 import sys
 
 from absl import app, flags
@@ -66,9 +67,10 @@ def _inputs(argv) -> tuple[tuple, int]:
     return (files, problems), max([len(p) for p in files + [p for p, _ in problems]] + [4])
 
 
-def _score(detector, walked, out, width) -> tuple[int, int, int]:
-    """Streams each result to `out` (a ResultsFile) or stdout as it comes; (scored, fake, failed)."""
+def _score(detector, walked, out, width) -> tuple[int, int, int, collections.Counter]:
+    """Streams each result to `out` (a ResultsFile) or stdout as it comes; (scored, fake, failed, verdicts)."""
     scored = fake = failed = 0
+    verdicts = collections.Counter()
     for r in detector.detect([], batch_size=_BATCH.value, crops=_CROPS.value or None, progress=True, facts=_FACTS.value,
                              walked=walked):
         if r.error:
@@ -77,11 +79,12 @@ def _score(detector, walked, out, width) -> tuple[int, int, int]:
         else:
             scored += 1
             fake += r.label == "FAKE"
+            verdicts[r.verdict] += 1
         if out:
             out.write(r)
         else:
             print(_line(r, width), flush=True)
-    return scored, fake, failed
+    return scored, fake, failed, verdicts
 
 
 def main(argv):
@@ -104,7 +107,7 @@ def main(argv):
         print(f"{'path':<{width}}  p(fake)  label  (threshold {detector.threshold:.3f})")
     try:
         with out or _NoFile():
-            scored, fake, failed = _score(detector, walked, out, width)
+            scored, fake, failed, verdicts = _score(detector, walked, out, width)
             if out:
                 out.commit()
                 print(f"{out.rows} results written to {_OUTPUT.value}", file=sys.stderr)
@@ -115,7 +118,9 @@ def main(argv):
             print("interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
         raise
-    print(f"{scored} scored ({fake} FAKE, {scored - fake} REAL), {failed} could not be scored", file=sys.stderr)
+    said = ", ".join(f"{verdicts[v]} {v}" for v in ("FAKE", "REAL", "UNSURE") if verdicts[v])
+    print(f"{scored} scored (pixel labels: {fake} FAKE, {scored - fake} REAL; verdicts: {said or 'none'}), "
+          f"{failed} could not be scored", file=sys.stderr)
     if scored == 0:
         print("nothing was scored", file=sys.stderr)
         return EXIT_NOTHING_SCORED

@@ -23,12 +23,17 @@ _MODEL = flags.DEFINE_string("model_name", "synthdet", "TF Serving model name.")
 _VERSION = flags.DEFINE_integer("version", None, "Model version (default: the newest served).")
 _FACTS = flags.DEFINE_enum("facts", "basic", ["basic", "full"], "basic: provenance and header history; full: also "
                            "pixel traces and open watermarks (slower).")
+_CALIBRATION = flags.DEFINE_string("calibration", None, "The served model's calibration document (its "
+                                   "assets/calibration.json): with it UNSURE follows the model's band and abstention "
+                                   "rule, as in synthdet-detect; without it only an image too small is UNSURE.")
 
 
 def main(argv):
     if len(argv) < 2 or bool(_REST.value) == bool(_GRPC.value):
         raise app.UsageError("usage: synthdet-serve-client (--rest=URL | --grpc=HOST:PORT) IMAGE [IMAGE ...]")
-    from synthdet_tf.detect import serving_client
+    from synthdet_tf.detect import calibration, serving_client
+
+    doc = calibration.load(_CALIBRATION.value) if _CALIBRATION.value else None
 
     originals, images = [], []
     for path in argv[1:]:
@@ -41,7 +46,7 @@ def main(argv):
         predictions = serving_client.predict_grpc(_GRPC.value, images, _MODEL.value, _VERSION.value)
     for path, contents, p in zip(argv[1:], originals, predictions):
         # verdict, its reason, provenance, history and marks, read from the file as stored
-        print(json.dumps({"path": path, **serving_client.with_facts(contents, p, _FACTS.value)}, default=str))
+        print(json.dumps({"path": path, **serving_client.with_facts(contents, p, _FACTS.value, doc)}, default=str))
 
 
 def run():

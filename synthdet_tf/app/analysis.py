@@ -32,6 +32,7 @@ class Analysis:
     crop_scores: list = dataclasses.field(default_factory=list)  # [{"box": (top, left, size), "probability", "logit"}]
     crops_title: str = ""  # what the crop map is: the verdict's own crops, or context scored beside it
     heatmap_note: str = ""
+    trust: str = ""  # how far the pixel score is trusted on this file's history (detect.reliability.trust_line)
 
 
 @dataclasses.dataclass
@@ -137,7 +138,9 @@ def crop_map(image: np.ndarray, crops: CropEvidence) -> tuple[Image.Image | None
 def analyze(detector, path: str, name: str | None = None) -> Analysis:
     """Everything about one file; a bad file gives an Analysis whose result carries the error."""
     result, prepared, logits = detector.examine(path)
-    out = Analysis(name=name or path, result=dataclasses.asdict(result))
+    from synthdet_tf.detect.reliability import trust_line
+
+    out = Analysis(name=name or path, result=dataclasses.asdict(result), trust=trust_line(detector.abstention, result.history))
     if prepared.contents is None:  # a FIFO, a looping link or a failed read: never opened, the result says why
         return out
     out.facts = file_facts(prepared.contents, prepared.info, result.error)

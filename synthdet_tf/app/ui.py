@@ -36,6 +36,7 @@ def card(a, model_label: str) -> str:
              f"<p class='verdict' style='color:{COLOURS.get(verdict, '#555')}'>{verdict}</p>",
              f"<p>Pixel score (probability FAKE): <b>{score}</b>, pixel label {r['label'] or '-'} "
              f"(threshold {r['threshold']:.3f}); verdict from: {html.escape(r['verdict_reason'])}. Model: {html.escape(model_label)}.</p>"]
+    parts.append(why_panel(a))
     if a.heatmap is not None:
         parts.append(f"<h4>Where: Grad-CAM on what the model saw</h4>{_img(a.heatmap, 'heatmap')}")
     elif a.heatmap_note:
@@ -45,12 +46,30 @@ def card(a, model_label: str) -> str:
     p = r.get("provenance") or {}
     prov = {"declares AI generation": "yes: " + "; ".join(p.get("reasons", [])) if p.get("declares_ai") else "no",
             "C2PA": json.dumps(p["c2pa"]) if p.get("c2pa") else "no manifest",
+            "C2PA validation": (p.get("c2pa") or {}).get("validation"),
+            "generator's own tags": "; ".join(f"{k}: {v}" for k, v in (p.get("generator_tags") or {}).items()),
             "IPTC digital source type": p.get("iptc_digital_source_type"),
             "generator text chunks": ", ".join(p.get("generator_chunks", {})), "EXIF Software": p.get("exif_software"),
             "camera (EXIF)": p.get("camera")}
     parts += [f"<h4>Provenance</h4>{_table(prov)}<p class='note'>{METADATA_NOTE}</p>", _history_and_marks(r),
               f"<h4>File</h4>{_table(a.facts)}</div>"]
     return "".join(parts)
+
+
+def why_panel(a) -> str:
+    """Why this verdict: the pixels, the file's history (how far the pixels are trusted on such files) and the
+    marks and declarations, each in one line, with the verdict's own reason first."""
+    r = a.result
+    score = "no score" if r["fake_probability"] is None else (
+        f"{r['fake_probability']:.3f} against threshold {r['threshold']:.3f}: pixel label {r['label']}")
+    h, marks, p = r.get("history") or {}, r.get("marks"), r.get("provenance") or {}
+    deciding = [m["mark"] for m in marks or () if m.get("decides")]
+    rows = {"verdict because": r["verdict_reason"], "pixels": score,
+            "history": f"{h.get('summary') or 'not read'}; {a.trust}" if a.trust else h.get("summary"),
+            "marks": ("declares AI generation" if p.get("declares_ai") else "no declaration") + "; "
+                     + ("deciding mark: " + ", ".join(deciding) if deciding else "not read" if marks is None
+                        else "no deciding mark")}
+    return f"<h4>Why</h4>{_table(rows)}"
 
 
 def _history_and_marks(r: dict) -> str:

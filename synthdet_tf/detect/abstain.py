@@ -5,6 +5,7 @@ abstains. A file that declares AI generation keeps its FAKE verdict, since
 that rests on what the file says, not on its pixels.
 """
 
+from synthdet_tf.detect import reliability
 from synthdet_tf.detect.provenance import verdict
 
 # The smallest images any shipped model saw in training are 32 x 32 (CIFAKE's, in the dev set); below that a
@@ -41,3 +42,16 @@ def decide(pixel_label, provenance, unsure: bool = False, caveat: str | None = N
     if caveat and pixel_label:
         return "UNSURE", caveat
     return decided, why
+
+
+def judged(label, probability, provenance, history, caveat=None, marks=(), *, band=None, rule=None) -> tuple[str | None, str]:
+    """(verdict, reason) for one scored or failed file, the one way detect, scan, the app and the serving client
+    decide. With an abstention rule (`detect.reliability`, stored with the model) its per-history trust and bands
+    replace the model's plain band; without one, the plain band (if any) applies alone."""
+    if probability is None:
+        return decide(label, provenance, False, None, marks)
+    if rule is not None:
+        unsure, doubt = False, reliability.judge(rule, history, probability)
+    else:
+        unsure, doubt = band is not None and band[0] < probability < band[1], None
+    return decide(label, provenance, unsure, caveat or doubt, marks)

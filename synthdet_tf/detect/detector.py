@@ -23,7 +23,8 @@ import numpy as np
 
 from synthdet_tf.data.pillow_io import probe
 from synthdet_tf.detect.views import file_views, model_views, pool_logits, read_bytes
-from synthdet_tf.detect.abstain import decide
+from synthdet_tf.detect.abstain import judged
+from synthdet_tf.detect.reliability import check as check_rule
 from synthdet_tf.detect.facts import FileFacts, read_facts
 from synthdet_tf.detect.files import kind_problem, walk
 
@@ -118,6 +119,9 @@ class Detector:
         self.temperature = float(backend.calibration["temperature"])
         # UNSURE between these (calibration.unsure_band); a model calibrated before bands has none.
         self.unsure_band = tuple(backend.calibration.get("unsure_band") or (self.threshold, self.threshold))
+        # Per-history trust fitted on validation (synthdet-abstain); when present it replaces the plain band.
+        rule = backend.calibration.get("abstention")
+        self.abstention = check_rule(rule) if rule else None
 
     @classmethod
     def load(cls, path: str | None = None, **kwargs) -> "Detector":
@@ -170,9 +174,9 @@ class Detector:
             logit = pool_logits(view_logits)
             prob = float(sigmoid(logit, self.temperature))
             label = "FAKE" if prob >= self.threshold else "REAL"
-        unsure = prob is not None and self.unsure_band[0] < prob < self.unsure_band[1]
         facts = facts or FileFacts()
-        decided, why = decide(label, facts.provenance, unsure, facts.caveat if prob is not None else None, facts.marks)
+        decided, why = judged(label, prob, facts.provenance, facts.history, facts.caveat, facts.marks,
+                              band=self.unsure_band, rule=self.abstention)
         return Result(path, prob, label, self.threshold, logit=logit, crops=0 if view_logits is None else len(view_logits),
                       error=error, verdict=decided, verdict_reason=why, **facts.to_dict())
 

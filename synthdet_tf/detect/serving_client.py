@@ -104,15 +104,17 @@ def predict_grpc(target: str, images: list[bytes], model: str = "synthdet", vers
     ]
 
 
-def with_facts(contents: bytes, prediction: dict, facts: str = "basic") -> dict:
+def with_facts(contents: bytes, prediction: dict, facts: str = "basic", calibration: dict | None = None) -> dict:
     """A served model's prediction plus what the file says about itself, and the verdict detect would give.
 
-    The facts are read here, from the file as stored, since the served model sees pixels only; the served
-    model returns no uncertainty band, so UNSURE comes only from a caveat.
+    The facts are read here, from the file as stored, since the served model sees pixels only. The served
+    model returns no band or rule; `calibration`, the served model's own document (its
+    assets/calibration.json), brings them, so the verdict is detect's: without it UNSURE comes only from a caveat.
     """
     from synthdet_tf.data.pillow_io import probe
-    from synthdet_tf.detect.abstain import decide
+    from synthdet_tf.detect.abstain import judged
     from synthdet_tf.detect.facts import read_facts
+    from synthdet_tf.detect.reliability import check
 
     try:
         info = probe(contents)
@@ -121,5 +123,8 @@ def with_facts(contents: bytes, prediction: dict, facts: str = "basic") -> dict:
     facts = read_facts(contents, info, facts)
     label = prediction.get("label")
     label = label.decode() if isinstance(label, bytes) else label
-    verdict, reason = decide(label, facts.provenance, False, facts.caveat if label else None, facts.marks)
+    calibration = calibration or {}
+    rule = check(calibration["abstention"]) if calibration.get("abstention") else None
+    verdict, reason = judged(label, prediction.get("fake_probability") if label else None, facts.provenance,
+                             facts.history, facts.caveat, facts.marks, band=calibration.get("unsure_band"), rule=rule)
     return {**prediction, "verdict": verdict, "verdict_reason": reason, **facts.to_dict()}

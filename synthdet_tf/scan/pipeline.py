@@ -29,6 +29,7 @@ class ScanSettings:
     spec: dict  # PreprocessSpec.to_dict() of the model
     threshold: float
     unsure_band: tuple | None
+    abstention: dict | None  # the model's per-history abstention rule (detect.reliability), when it has one
     model: str  # model name and version, as they go into every row
     version: str
     crops: int = 0  # 0: the model's own tiling (spec.crops)
@@ -97,15 +98,15 @@ def read_file(readable) -> tuple[str, bytes]:
     return readable.metadata.path, readable.read()
 
 
-def _decided(label, facts_json, prob=None, band=None) -> tuple:
+def _decided(label, facts_json, prob=None, band=None, rule=None) -> tuple:
     """(verdict, reason, provenance, history, marks) from a row's facts, as Detector decides them."""
-    from synthdet_tf.detect.abstain import decide
+    from synthdet_tf.detect.abstain import judged
     from synthdet_tf.detect.provenance import Provenance
 
     f = json.loads(facts_json) if facts_json else {}
     provenance = Provenance(**f["provenance"]) if f.get("provenance") else None
-    unsure = prob is not None and band is not None and band[0] < prob < band[1]
-    decided, why = decide(label, provenance, unsure, f.get("caveat") if prob is not None else None, f.get("marks") or ())
+    decided, why = judged(label, prob, provenance, f.get("history"), f.get("caveat"), f.get("marks") or (), band=band,
+                          rule=rule)
     as_json = lambda v: json.dumps(v) if v is not None else None  # noqa: E731
     return decided, why, as_json(f.get("provenance")), as_json(f.get("history")), as_json(f.get("marks"))
 
@@ -114,7 +115,8 @@ def scored_row(item, settings: ScanSettings) -> dict:
     (path, facts), prediction = item
     p = prediction.inference
     label = "FAKE" if p["fake_probability"] >= settings.threshold else "REAL"
-    decided, why, provenance, history, marks = _decided(label, facts, p["fake_probability"], settings.unsure_band)
+    decided, why, provenance, history, marks = _decided(label, facts, p["fake_probability"], settings.unsure_band,
+                                                        settings.abstention)
     return {"path": path, "fake_probability": p["fake_probability"], "logit": p["logit"], "label": label,
             "threshold": settings.threshold, "model": settings.model, "version": settings.version, "crops": p["crops"],
             "error": None, "verdict": decided, "verdict_reason": why, "provenance": provenance, "history": history,

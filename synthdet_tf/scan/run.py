@@ -24,7 +24,7 @@ def settings_for(model_path: str, **kwargs) -> ScanSettings:
     detector = Detector.load(localize(model_path))
     name, version = model_identity(model_path)
     return ScanSettings(model_path=model_path, spec=detector.spec.to_dict(), threshold=detector.threshold,
-                        unsure_band=detector.unsure_band, model=name, version=version,
+                        unsure_band=detector.unsure_band, abstention=detector.abstention, model=name, version=version,
                         scores_files=detector.backend.scores_files, **kwargs)
 
 
