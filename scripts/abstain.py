@@ -12,7 +12,7 @@ external check (as-is and processing-matched, evaluation only) are read before a
 abstention.json, report.md and risk_coverage.png. Scored rows are cached, so a re-run resumes.
 
 --store writes the rule into the model's calibration document (a SavedModel's assets/calibration.json, a
-training workdir's calibration.json, a .tflite file's sidecar), where detect, scan, the app and the serving
+training workdir's calibration.json, a .tflite file's sidecar, a fused detector's .json), where detect, scan, the app and the serving
 client (--calibration) read it; a rule already there is replaced only with --overwrite.
 """
 
@@ -38,8 +38,8 @@ def store(model: str, rule: dict, overwrite: bool) -> str:
     """Writes `rule` into the calibration document `model` is loaded with; returns its path."""
     from synthdet_tf.detect import calibration
 
-    if model.endswith(".tflite"):
-        path = model + ".json"
+    if model.endswith((".tflite", ".json")):  # a TFLite file's sidecar, or a fused detector's fusion.json
+        path = model + ".json" if model.endswith(".tflite") else model
         with open(path) as f:
             meta = json.load(f)
         doc = meta.setdefault("calibration", dict(calibration.DEFAULT))

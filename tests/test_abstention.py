@@ -13,6 +13,7 @@ from synthdet_tf.detect.history import read_history
 from synthdet_tf.evaluate import abstention
 from synthdet_tf.evaluate.histories import Ranges, remake
 from tests.conftest import encode, write_folder
+from tests.test_decode_once import tiny_fused  # noqa: F401  a fixture
 from tests.evaluate_fixtures import brightness_folder, brightness_model, write_workdir
 from tests.test_history import photo_like
 from tests.test_scripts import run_script
@@ -215,3 +216,32 @@ def test_the_validation_rows_are_what_the_chain_and_the_model_give(shared_dev, t
         paths[-1].write_bytes(made)
     for r, result in zip(sample, detector.detect([str(p) for p in paths])):
         assert result.fake_probability == pytest.approx(r["probability"], abs=1e-4), r
+
+
+def test_a_fused_models_streams_that_disagree_make_it_unsure_in_detect_and_scan(tiny_fused, tmp_path):
+    from synthdet_tf.detect.detector import Detector
+    from synthdet_tf.scan.handler import SynthdetModelHandler
+    from synthdet_tf.scan.pipeline import _decided
+
+    doc = json.loads((tiny_fused / "fused.json").read_text())
+    trusted = {"trusted": True, "band": [0.5, 0.5], "real": {"n": 50, "right": 50, "low": 0.93},
+               "fake": {"n": 50, "right": 50, "low": 0.93}}
+    table = {kind: trusted for kind in ("lossless", "software_jpeg", "other")}
+    apart = {"trusted": False, "real": {"n": 40, "right": 22, "low": 0.4}, "fake": {"n": 40, "right": 21, "low": 0.4}}
+    doc["calibration"]["abstention"] = {"threshold": 0.5, "levels": {"basic": table, "full": table},
+                                        "streams": {"cuts": {"whole": -100.0, "local": 100.0}, "disagree": apart}}
+    (tiny_fused / "ruled.json").write_text(json.dumps(doc))
+    detector = Detector.load(str(tiny_fused / "ruled.json"))
+    names = ("big.png", "tiny.png")
+    results = dict(zip(names, detector.detect([str(tiny_fused / n) for n in names])))
+    assert results["big.png"].verdict == "UNSURE" and "whole image FAKE, local crops REAL" in results["big.png"].verdict_reason
+    assert "22 of 40 real" in results["big.png"].verdict_reason
+    assert results["tiny.png"].streams["local_logit"] is None and "streams" not in results["tiny.png"].verdict_reason
+    handler = SynthdetModelHandler(str(tiny_fused / "ruled.json"))
+    model = handler.load_model()
+    for name, scanned in zip(names, handler.run_inference([[(tiny_fused / n).read_bytes()] for n in names], model)):
+        r, p = results[name], scanned.inference
+        assert p["streams"] == pytest.approx(r.streams) if r.streams["local_logit"] is not None else p["streams"]["local_logit"] is None
+        caveat = r.verdict_reason if "too small" in r.verdict_reason else None  # scan's facts carry it as read
+        facts = json.dumps({"history": r.history, "provenance": r.provenance, "marks": r.marks, "caveat": caveat})
+        assert _decided(r.label, facts, p["fake_probability"], None, model.abstention, p["streams"])[:2] == (r.verdict, r.verdict_reason)

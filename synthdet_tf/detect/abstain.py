@@ -44,14 +44,16 @@ def decide(pixel_label, provenance, unsure: bool = False, caveat: str | None = N
     return decided, why
 
 
-def judged(label, probability, provenance, history, caveat=None, marks=(), *, band=None, rule=None) -> tuple[str | None, str]:
+def judged(label, probability, provenance, history, caveat=None, marks=(), *, band=None, rule=None,
+           streams=None) -> tuple[str | None, str]:
     """(verdict, reason) for one scored or failed file, the one way detect, scan, the app and the serving client
     decide. With an abstention rule (`detect.reliability`, stored with the model) its per-history trust and bands
-    replace the model's plain band; without one, the plain band (if any) applies alone."""
+    replace the model's plain band; without one, the plain band (if any) applies alone. `streams`: a fused
+    model's pooled stream logits, for a rule that does not trust its streams' disagreement."""
     if probability is None:
         return decide(label, provenance, False, None, marks)
     if rule is not None:
-        unsure, doubt = False, reliability.judge(rule, history, probability)
+        unsure, doubt = False, reliability.judge(rule, history, probability, streams)
     else:
         unsure, doubt = band is not None and band[0] < probability < band[1], None
     return decide(label, provenance, unsure, caveat or doubt, marks)

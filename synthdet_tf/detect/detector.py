@@ -48,6 +48,8 @@ class Result:
     # How the file was made and re-made (detect.history), and any open watermark found in it (detect.marks).
     history: dict | None = None
     marks: list | None = None
+    # A fused model's two streams, each pooled ({"whole_logit", "local_logit"}); None for a one-stream model.
+    streams: dict | None = None
 
 
 @dataclasses.dataclass
@@ -166,7 +168,7 @@ class Detector:
             p.error = _one_line(e)
         return p
 
-    def _result(self, path, facts, view_logits=None, error=None) -> Result:
+    def _result(self, path, facts, view_logits=None, error=None, streams=None) -> Result:
         from synthdet_tf.detect.calibration import sigmoid
 
         prob = label = logit = None
@@ -176,16 +178,21 @@ class Detector:
             label = "FAKE" if prob >= self.threshold else "REAL"
         facts = facts or FileFacts()
         decided, why = judged(label, prob, facts.provenance, facts.history, facts.caveat, facts.marks,
-                              band=self.unsure_band, rule=self.abstention)
+                              band=self.unsure_band, rule=self.abstention, streams=streams)
         return Result(path, prob, label, self.threshold, logit=logit, crops=0 if view_logits is None else len(view_logits),
-                      error=error, verdict=decided, verdict_reason=why, **facts.to_dict())
+                      error=error, verdict=decided, verdict_reason=why, streams=streams, **facts.to_dict())
 
     def _logits(self, good) -> np.ndarray:
         if not good:
             return np.zeros(0)
-        if self.backend.scores_files:
-            return self.backend.logits_of_views([v for one in good for v in one])
         return self.backend.logits(np.concatenate(good))
+
+    def _fused(self, good) -> list:
+        """[(fused logit as a view logit [1], the streams' pooled pair)] per file of a fused backend."""
+        from synthdet_tf.detect.fused import stream_pair
+
+        found = self.backend.stream_logits([v for one in good for v in one]) if good else []
+        return [(np.array([s.logit], np.float32), stream_pair(self.backend.params, s)) for s in found]
 
     def examine(self, path: str, facts: str = "full") -> tuple[Result, Prepared, object]:
         """(one file's Result, the Prepared file, its view logits): what the verdict weighed, for explaining it.
@@ -197,8 +204,11 @@ class Detector:
         if p.error is not None:
             return self._result(path, p.facts, error=p.error), p, None
         if self.backend.scores_files:
+            from synthdet_tf.detect.fused import stream_pair
+
             streams = self.backend.stream_logits(p.views)[0]
-            return self._result(path, p.facts, np.array([streams.logit])), p, streams
+            pair = stream_pair(self.backend.params, streams)
+            return self._result(path, p.facts, np.array([streams.logit]), streams=pair), p, streams
         logits = self._logits([p.views])
         return self._result(path, p.facts, logits), p, logits
 
@@ -217,14 +227,21 @@ class Detector:
         with concurrent.futures.ThreadPoolExecutor(max(2, os.cpu_count() or 2)) as pool:
             for start in range(0, len(files), batch_size):
                 prepared = list(pool.map(lambda p: self._prepare(p, crops, facts=facts), files[start : start + batch_size]))
-                logits = self._logits([p.views for p in prepared if p.error is None])
-                offset = 0
+                good = [p.views for p in prepared if p.error is None]
+                if self.backend.scores_files:  # one entry per file: its fused logit and its streams
+                    scored = iter(self._fused(good))
+                else:
+                    logits, offset, scored = self._logits(good), 0, []
+                    for views in good:
+                        scored.append((logits[offset : offset + len(views)], None))
+                        offset += len(views)
+                    scored = iter(scored)
                 for p in prepared:
                     if p.error is not None:
                         yield self._result(p.path, p.facts, error=p.error)
                         continue
-                    yield self._result(p.path, p.facts, logits[offset : offset + len(p.views)])
-                    offset += len(p.views)
+                    view_logits, streams = next(scored)
+                    yield self._result(p.path, p.facts, view_logits, streams=streams)
                 bar.update(len(prepared))
         bar.close()
 

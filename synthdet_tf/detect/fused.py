@@ -50,6 +50,19 @@ class StreamLogits:
     has_crop: bool
 
 
+def stream_pair(params: dict, streams: StreamLogits) -> dict:
+    """{"whole_logit", "local_logit"} of one file: each stream's pooled logit (the local one None without a native
+    crop); a fused SavedModel keeps its crops in the graph, so there the local one is solved from the fusion."""
+    whole = float(pool_logits(streams.whole))
+    if not streams.has_crop:
+        local = None
+    elif streams.local is not None:
+        local = float(pool_logits(streams.local))
+    else:
+        local = (streams.logit - params["a_whole"] * whole - params["bias"]) / params["a_local"]
+    return {"whole_logit": whole, "local_logit": local}
+
+
 def fuse(params: dict, z_whole, z_local, has_crop) -> np.ndarray:
     """The fused logit; where a file held no native crop, the local stream's neutral value stands in."""
     z_local = np.where(np.asarray(has_crop, bool), np.asarray(z_local, float), params["local_neutral"])

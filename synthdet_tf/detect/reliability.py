@@ -28,10 +28,13 @@ def level_of(history: dict | None) -> str:
     return "full" if (history or {}).get("pixel_traces") else "basic"
 
 
-def _shown(entry: dict) -> str:
+def _counts(entry: dict) -> str:
     real, fake = entry["real"], entry["fake"]
-    return (f"on validation files re-made as training re-makes them, {real['right']} of {real['n']} real and "
-            f"{fake['right']} of {fake['n']} fake right")
+    return f"{real['right']} of {real['n']} real and {fake['right']} of {fake['n']} fake right"
+
+
+def _shown(entry: dict) -> str:
+    return f"on validation files re-made as training re-makes them, {_counts(entry)}"
 
 
 def untrusted_reason(kind: str, entry: dict | None) -> str:
@@ -42,7 +45,16 @@ def untrusted_reason(kind: str, entry: dict | None) -> str:
     return f"pixel evidence unreliable on {phrase} ({_shown(entry)})"
 
 
-def judge(rule: dict | None, history: dict | None, probability: float | None) -> str | None:
+def streams_disagree(rule: dict, streams: dict | None) -> str | None:
+    """"FAKE vs REAL" when a fused model's two streams call the file differently at their own thresholds, else None."""
+    cuts = (rule.get("streams") or {}).get("cuts")
+    if not cuts or not streams or streams.get("local_logit") is None:
+        return None
+    calls = ["FAKE" if streams[f"{m}_logit"] >= cuts[m] else "REAL" for m in ("whole", "local")]
+    return None if calls[0] == calls[1] else f"whole image {calls[0]}, local crops {calls[1]}"
+
+
+def judge(rule: dict | None, history: dict | None, probability: float | None, streams: dict | None = None) -> str | None:
     """The reason to answer UNSURE on this file, or None to give the pixel verdict. No rule: never abstains here
     (the model's plain band, if any, still applies in the caller)."""
     if not rule or probability is None or history is None or math.isnan(probability):
@@ -51,6 +63,10 @@ def judge(rule: dict | None, history: dict | None, probability: float | None) ->
     entry = rule["levels"].get(level_of(history), {}).get(kind)
     if entry is None or not entry["trusted"]:
         return untrusted_reason(kind, entry)
+    apart = streams_disagree(rule, streams)
+    if apart and not rule["streams"]["disagree"]["trusted"]:
+        return (f"the two streams disagree ({apart}): on validation, where they disagree "
+                f"{_counts(rule['streams']['disagree'])}")
     low, high = entry["band"]
     if low < probability < high:
         return (f"pixel score {probability:.2f} too close to call on {KIND_PHRASES.get(kind, kind)} "
@@ -77,6 +93,9 @@ def check(rule: dict) -> dict:
             for kind, entry in table.items():
                 bool(entry["trusted"]), float(entry["band"][0]), float(entry["band"][1])
                 int(entry["real"]["n"]), int(entry["fake"]["n"])
+        if rule.get("streams"):
+            float(rule["streams"]["cuts"]["whole"]), float(rule["streams"]["cuts"]["local"])
+            bool(rule["streams"]["disagree"]["trusted"]), int(rule["streams"]["disagree"]["real"]["n"])
     except (KeyError, TypeError, ValueError, IndexError) as e:
         raise ValueError(f"abstention rule is damaged ({type(e).__name__}: {e}); refit it with synthdet-abstain") from e
     return rule

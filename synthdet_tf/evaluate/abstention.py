@@ -54,8 +54,27 @@ def _entry(labels, probs, threshold, floor, min_per_class) -> dict:
     return {"trusted": bool(trusted), "band": [float(band[0]), float(band[1])], **classes}
 
 
-def fit_rule(rows, threshold: float, *, floor: float = FLOOR, min_per_class: int = MIN_PER_CLASS, fitted_on: str = "") -> dict:
-    """The rule document (`detect.reliability` reads it) from validation rows."""
+def _stream_entries(rows, threshold, cuts, floor, min_per_class) -> dict:
+    """For a fused model: whether its label is to be trusted where its two streams disagree (and, for the
+    record, where they agree), by the kinds' criterion."""
+    rule = {"streams": {"cuts": cuts}}
+    split = {"disagree": [], "agree": []}
+    for r in rows:
+        pair = {"whole_logit": r.get("whole_logit"), "local_logit": r.get("local_logit")}
+        if pair["local_logit"] is not None:
+            split["disagree" if reliability.streams_disagree(rule, pair) else "agree"].append(r)
+    out = {"cuts": cuts}
+    for name, group in split.items():
+        labels, probs = np.array([r["label"] for r in group]), np.array([r["probability"] for r in group])
+        entry = _entry(labels, probs, threshold, floor, min_per_class)
+        out[name] = {k: entry[k] for k in ("trusted", "real", "fake")}
+    return out
+
+
+def fit_rule(rows, threshold: float, *, floor: float = FLOOR, min_per_class: int = MIN_PER_CLASS, fitted_on: str = "",
+             stream_cuts: dict | None = None) -> dict:
+    """The rule document (`detect.reliability` reads it) from validation rows; `stream_cuts` ({"whole", "local"}:
+    each member's threshold as a logit) adds the fused model's stream-disagreement entry."""
     chains = sorted({r["chain"] for r in rows})
     rows = _pixel_rows(rows)
     rule = {"threshold": float(threshold), "floor": floor, "min_per_class": min_per_class, "fitted_on": fitted_on,
@@ -68,7 +87,13 @@ def fit_rule(rows, threshold: float, *, floor: float = FLOOR, min_per_class: int
             kind: _entry(np.array([r["label"] for r in g]), np.array([r["probability"] for r in g]), threshold, floor,
                          min_per_class)
             for kind, g in sorted(groups.items())}
+    if stream_cuts:
+        rule["streams"] = _stream_entries(rows, threshold, stream_cuts, floor, min_per_class)
     return reliability.check(rule)
+
+
+def _pair(row: dict) -> dict:
+    return {"whole_logit": row.get("whole_logit"), "local_logit": row.get("local_logit")}
 
 
 def verdicts(rows, threshold: float, *, rule: dict | None = None, band=None, level: str = "basic") -> list[str | None]:
@@ -83,7 +108,8 @@ def verdicts(rows, threshold: float, *, rule: dict | None = None, band=None, lev
             out.append(None if p is None else "UNSURE")
             continue
         if rule is not None:
-            unsure = reliability.judge(rule, {"kind": r[f"kind_{level}"], "pixel_traces": level == "full"}, p) is not None
+            unsure = reliability.judge(rule, {"kind": r[f"kind_{level}"], "pixel_traces": level == "full"}, p,
+                                       _pair(r)) is not None
         else:
             unsure = band is not None and band[0] < p < band[1]
         out.append("UNSURE" if unsure else "FAKE" if p >= threshold else "REAL")
@@ -114,6 +140,8 @@ def risk_coverage(rows, threshold: float, *, rule: dict | None = None, level: st
         if rule is not None:
             entry = rule["levels"][level].get(r[f"kind_{level}"] or "other")
             if entry is None or not entry["trusted"]:
+                continue
+            if reliability.streams_disagree(rule, _pair(r)) and not rule["streams"]["disagree"]["trusted"]:
                 continue
         keyed.append((abs(p - threshold), (p >= threshold) == (r["label"] == 1)))
     keyed.sort(key=lambda k: -k[0])

@@ -15,7 +15,7 @@ from synthdet_tf.detect.history import read_history
 from synthdet_tf.evaluate.histories import CHAINS, Ranges, remake
 
 FIELDS = ("split", "chain", "source", "generator", "label", "relpath", "kind_basic", "kind_full", "probability",
-          "logit", "settled", "caveat", "error")
+          "logit", "settled", "caveat", "error", "whole_logit", "local_logit")
 
 
 def _write(item, chain, folder, ranges, seed):
@@ -65,8 +65,13 @@ def score_chain(detector, items, chain: str, folder: str, ranges: Ranges, seed: 
                      "kind_basic": kind, "kind_full": (r.history or {}).get("kind", ""),
                      "probability": "" if r.fake_probability is None else r.fake_probability,
                      "logit": "" if r.logit is None else r.logit, "settled": _settled(r), "caveat": _caveat(r),
-                     "error": r.error or ""})
+                     "error": r.error or "", **_streams(r.streams)})
     return rows
+
+
+def _streams(streams: dict | None) -> dict:
+    streams = streams or {}
+    return {k: "" if streams.get(k) is None else streams[k] for k in ("whole_logit", "local_logit")}
 
 
 def _caveat(result) -> str:
@@ -97,6 +102,6 @@ def cached_rows(detector, items, split: str, chains, workdir: str, ranges: Range
 def _typed(row: dict) -> dict:
     row = dict(row)
     row["label"] = int(row["label"])
-    for key in ("probability", "logit"):
-        row[key] = float(row[key]) if row[key] not in ("", None) else None
+    for key in ("probability", "logit", "whole_logit", "local_logit"):
+        row[key] = float(row[key]) if row.get(key) not in ("", None) else None
     return row

@@ -35,7 +35,7 @@ def localize(path: str) -> str:
 
 class SynthdetModelHandler(ModelHandler):
     """Examples: uint8 [V, S, S, 3] views of one file (a fused model: [file bytes]);
-    inference: {"logit", "fake_probability", "crops"}."""
+    inference: {"logit", "fake_probability", "crops", "streams" (a fused model's pooled pair, else None)}."""
 
     def __init__(self, model_path: str, *, max_batch_size: int = 32):
         super().__init__(min_batch_size=1, max_batch_size=max_batch_size)
@@ -50,16 +50,21 @@ class SynthdetModelHandler(ModelHandler):
         from synthdet_tf.detect.calibration import sigmoid
         from synthdet_tf.detect.views import pool_logits
 
-        if model.backend.scores_files:  # a fused model: each example is [file bytes]
-            logits = model.backend.score_contents([c for views in batch for c in views])
+        pairs = [None] * len(batch)
+        if model.backend.scores_files:  # a fused model: each example is [file bytes]; its streams feed the rule
+            from synthdet_tf.detect.fused import stream_pair
+
+            found = model.backend.stream_logits([model.backend.views_of(c)[0] for views in batch for c in views])
+            logits = np.array([f.logit for f in found], np.float32)
+            pairs = [stream_pair(model.backend.params, f) for f in found]
         else:
             logits = model.backend.logits(np.concatenate(list(batch)))
         out, offset = [], 0
-        for views in batch:
+        for views, pair in zip(batch, pairs):
             mine = logits[offset : offset + len(views)]
             offset += len(views)
             logit = pool_logits(mine)
-            out.append(PredictionResult(views, {"logit": logit, "crops": len(views),
+            out.append(PredictionResult(views, {"logit": logit, "crops": len(views), "streams": pair,
                                                 "fake_probability": float(sigmoid(logit, model.temperature))}))
         return out
 

@@ -98,7 +98,7 @@ def read_file(readable) -> tuple[str, bytes]:
     return readable.metadata.path, readable.read()
 
 
-def _decided(label, facts_json, prob=None, band=None, rule=None) -> tuple:
+def _decided(label, facts_json, prob=None, band=None, rule=None, streams=None) -> tuple:
     """(verdict, reason, provenance, history, marks) from a row's facts, as Detector decides them."""
     from synthdet_tf.detect.abstain import judged
     from synthdet_tf.detect.provenance import Provenance
@@ -106,7 +106,7 @@ def _decided(label, facts_json, prob=None, band=None, rule=None) -> tuple:
     f = json.loads(facts_json) if facts_json else {}
     provenance = Provenance(**f["provenance"]) if f.get("provenance") else None
     decided, why = judged(label, prob, provenance, f.get("history"), f.get("caveat"), f.get("marks") or (), band=band,
-                          rule=rule)
+                          rule=rule, streams=streams)
     as_json = lambda v: json.dumps(v) if v is not None else None  # noqa: E731
     return decided, why, as_json(f.get("provenance")), as_json(f.get("history")), as_json(f.get("marks"))
 
@@ -116,7 +116,7 @@ def scored_row(item, settings: ScanSettings) -> dict:
     p = prediction.inference
     label = "FAKE" if p["fake_probability"] >= settings.threshold else "REAL"
     decided, why, provenance, history, marks = _decided(label, facts, p["fake_probability"], settings.unsure_band,
-                                                        settings.abstention)
+                                                        settings.abstention, p.get("streams"))
     return {"path": path, "fake_probability": p["fake_probability"], "logit": p["logit"], "label": label,
             "threshold": settings.threshold, "model": settings.model, "version": settings.version, "crops": p["crops"],
             "error": None, "verdict": decided, "verdict_reason": why, "provenance": provenance, "history": history,
