@@ -164,11 +164,13 @@ def test_abstain_command_fits_reads_stores_and_refits_the_same_rule(tmp_path):
     data = brightness_folder(tmp_path / "data", n=40, size=40)
     rules = []
     for name in ("a", "b"):
-        done = run_script("synthdet_scripts.abstain", f"--model={workdir}", f"--data_dir={data}", f"--workdir={tmp_path / name}")
+        done = run_script("synthdet_scripts.abstain", f"--model={workdir}", f"--data_dir={data}", f"--workdir={tmp_path / name}",
+                          f"--external={data}")  # any labelled folder, read only
         assert done.returncode == 0, done.stderr
         rules.append(json.loads((tmp_path / name / "abstention.json").read_text()))
         assert (tmp_path / name / "risk_coverage.png").stat().st_size > 1000
-        assert "| test_remade | all |" in (tmp_path / name / "report.md").read_text()
+        report = (tmp_path / name / "report.md").read_text()
+        assert "| test_remade | all |" in report and "| external_matched | all |" in report
     assert rules[0] == rules[1]
     assert set(rules[0]["chains"]) == {"as_is", "jpeg", "webp", "resized_png", "resized_jpeg", "png_from_jpeg"}
     stored = run_script("synthdet_scripts.abstain", f"--model={workdir}", f"--workdir={tmp_path / 'a'}", "--store")
@@ -245,3 +247,25 @@ def test_a_fused_models_streams_that_disagree_make_it_unsure_in_detect_and_scan(
         caveat = r.verdict_reason if "too small" in r.verdict_reason else None  # scan's facts carry it as read
         facts = json.dumps({"history": r.history, "provenance": r.provenance, "marks": r.marks, "caveat": caveat})
         assert _decided(r.label, facts, p["fake_probability"], None, model.abstention, p["streams"])[:2] == (r.verdict, r.verdict_reason)
+
+
+def test_stream_cuts_and_disagreement_are_fitted_on_the_rows():
+    """Two streams: the whole-image one tells the classes apart at +1, the local one at -1 on half the files and
+    is noise on the rest; the fused label follows the local one, so where they disagree it is a coin and
+    disagreement is not trusted. A one-stream model gets no stream entry."""
+    rng = np.random.default_rng(0)
+    val = []
+    for i in range(800):
+        label = i % 2
+        whole = (2.0 if label else 0.0) + rng.normal(0, 0.5)
+        local = ((0.0 if label else -2.0) + rng.normal(0, 0.5)) if i % 4 < 2 else rng.normal(-1.0, 0.6)
+        fused = 0.2 * (whole - 1.0) + (local + 1.0)
+        val.append({"chain": "as_is", "source": "s", "label": label, "kind_basic": "lossless", "kind_full": "lossless",
+                    "probability": float(1 / (1 + np.exp(-fused))), "settled": "", "caveat": "",
+                    "whole_logit": whole, "local_logit": local})
+    rule = abstention.fit_rule(val, 0.5)
+    assert rule["streams"]["cuts"]["whole"] == pytest.approx(1.0, abs=0.35)
+    assert rule["streams"]["cuts"]["local"] == pytest.approx(-1.0, abs=0.35)
+    assert not rule["streams"]["disagree"]["trusted"] and rule["streams"]["disagree"]["real"]["n"] > 50
+    one_stream = [{k: v for k, v in r.items() if not k.endswith("_logit")} for r in val]
+    assert "streams" not in abstention.fit_rule(one_stream, 0.5)

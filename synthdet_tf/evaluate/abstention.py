@@ -12,6 +12,10 @@ split's files as they are and re-made by the training chain
   on that kind's files (the narrowest band outside which validation verdicts are
   right 95 % of the time, never holding more than 30 % of them).
 
+- a fused model (rows with both streams' logits): each stream's cut is the one that maximises its own
+  balanced accuracy on the same rows, and where the two streams then disagree the model's label must meet
+  the kinds' criterion, or disagreement answers UNSURE.
+
 Files whose verdict is settled without the pixels (a declaration, a deciding mark)
 or that are too small to score do not enter the fit. Reading (`operating_point`,
 `risk_coverage`) compares the rule with the model's plain band on any rows, per source.
@@ -23,7 +27,7 @@ import math
 import numpy as np
 
 from synthdet_tf.detect import reliability
-from synthdet_tf.evaluate.calibration import unsure_band
+from synthdet_tf.evaluate.calibration import choose_threshold, sigmoid, unsure_band
 
 FLOOR = 0.80
 MIN_PER_CLASS = 25
@@ -54,6 +58,20 @@ def _entry(labels, probs, threshold, floor, min_per_class) -> dict:
     return {"trusted": bool(trusted), "band": [float(band[0]), float(band[1])], **classes}
 
 
+def fit_stream_cuts(rows) -> dict | None:
+    """Each stream's own cut (a logit) maximising its balanced accuracy alone on validation rows with both
+    streams; None when the rows hold no second stream (a one-stream model)."""
+    rows = [r for r in _pixel_rows(rows) if r.get("local_logit") is not None]
+    if not rows or len({r["label"] for r in rows}) < 2:
+        return None
+    labels = np.array([r["label"] for r in rows])
+    cuts = {}
+    for m in ("whole", "local"):
+        p = choose_threshold(labels, sigmoid(np.array([r[f"{m}_logit"] for r in rows])))
+        cuts[m] = float(np.log(max(p, 1e-12) / max(1 - p, 1e-12)))
+    return cuts
+
+
 def _stream_entries(rows, threshold, cuts, floor, min_per_class) -> dict:
     """For a fused model: whether its label is to be trusted where its two streams disagree (and, for the
     record, where they agree), by the kinds' criterion."""
@@ -71,10 +89,9 @@ def _stream_entries(rows, threshold, cuts, floor, min_per_class) -> dict:
     return out
 
 
-def fit_rule(rows, threshold: float, *, floor: float = FLOOR, min_per_class: int = MIN_PER_CLASS, fitted_on: str = "",
-             stream_cuts: dict | None = None) -> dict:
-    """The rule document (`detect.reliability` reads it) from validation rows; `stream_cuts` ({"whole", "local"}:
-    each member's threshold as a logit) adds the fused model's stream-disagreement entry."""
+def fit_rule(rows, threshold: float, *, floor: float = FLOOR, min_per_class: int = MIN_PER_CLASS, fitted_on: str = "") -> dict:
+    """The rule document (`detect.reliability` reads it) from validation rows; rows of a fused model (both
+    streams' logits) add its stream-disagreement entry, with each stream's cut chosen on the same rows."""
     chains = sorted({r["chain"] for r in rows})
     rows = _pixel_rows(rows)
     rule = {"threshold": float(threshold), "floor": floor, "min_per_class": min_per_class, "fitted_on": fitted_on,
@@ -87,6 +104,7 @@ def fit_rule(rows, threshold: float, *, floor: float = FLOOR, min_per_class: int
             kind: _entry(np.array([r["label"] for r in g]), np.array([r["probability"] for r in g]), threshold, floor,
                          min_per_class)
             for kind, g in sorted(groups.items())}
+    stream_cuts = fit_stream_cuts(rows)
     if stream_cuts:
         rule["streams"] = _stream_entries(rows, threshold, stream_cuts, floor, min_per_class)
     return reliability.check(rule)

@@ -11,8 +11,6 @@ import csv
 import json
 import os
 
-import numpy as np
-
 from synthdet_tf.evaluate import abstention
 from synthdet_tf.evaluate.abstention_rows import cached_rows
 from synthdet_tf.evaluate.histories import CHAINS, Ranges
@@ -42,26 +40,21 @@ def _generator(row: dict) -> str:
 
 
 def folder_items(folder: str) -> list[tuple]:
-    from synthdet_tf.evaluate.external import load_folder
+    """A labelled folder read only: the external check's MANIFEST.csv when it has one, else its real/ and fake/."""
+    if os.path.exists(os.path.join(folder, "MANIFEST.csv")):
+        from synthdet_tf.evaluate.external import load_folder
 
-    return [(im.relpath, im.path, im.label, im.source, im.generator) for im in load_folder(folder)]
+        return [(im.relpath, im.path, im.label, im.source, im.generator) for im in load_folder(folder)]
+    from synthdet_tf.data.discovery import discover
 
-
-def stream_cuts(backend) -> dict | None:
-    """A fused model's members' thresholds as logits, where its streams are members with their own calibration."""
-    members = [getattr(backend, m, None) for m in ("whole", "local")]
-    if not backend.scores_files or any(getattr(m, "calibration", None) is None for m in members):
-        return None
-    return {m: float(np.log(b.calibration["threshold"] / (1 - b.calibration["threshold"])))
-            for m, b in zip(("whole", "local"), members)}
+    return [(r.relpath, r.path, int(r.label), r.source, "") for r in discover(folder).records]
 
 
 def fit(detector, data_dir: str, workdir: str, *, chains=tuple(CHAINS), seed: int = 0, log=print) -> dict:
     """The rule, fitted on the validation split as it is and re-made by every chain; written to workdir."""
     ranges = Ranges.from_train_config(detector.backend.train_config())
     rows = cached_rows(detector, split_items(detector, data_dir, "val"), "val", chains, workdir, ranges, seed, log)
-    rule = abstention.fit_rule(rows, detector.threshold, fitted_on=f"val split of {data_dir}, chains {', '.join(chains)}",
-                               stream_cuts=stream_cuts(detector.backend))
+    rule = abstention.fit_rule(rows, detector.threshold, fitted_on=f"val split of {data_dir}, chains {', '.join(chains)}")
     rule["ranges"] = vars(ranges)
     with open(os.path.join(workdir, RULE_FILE), "w") as f:
         json.dump(rule, f, indent=2)
