@@ -180,26 +180,33 @@ def test_abstain_command_fits_reads_stores_and_refits_the_same_rule(tmp_path):
     assert refused.returncode != 0 and "--overwrite" in refused.stderr
 
 
-SHIPPED_ROWS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "evaluation" / "abstention_v2_val_rows.csv.gz"
+SHIPPED_ROWS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "evaluation" / "abstention_{}_val_rows.csv.gz"
 SHIPPED_MODEL = pathlib.Path(__file__).resolve().parents[1] / "exported" / "synthdet" / "2"
 
 
-def shipped_rows() -> list[dict]:
+def shipped_rows(name: str = "v2") -> list[dict]:
     from synthdet_tf.evaluate.abstention_rows import _typed
 
-    with gzip.open(SHIPPED_ROWS, "rt", newline="") as f:
+    with gzip.open(str(SHIPPED_ROWS).format(name), "rt", newline="") as f:
         return [_typed({**r, "logit": ""}) for r in csv.DictReader(f)]
 
 
-def test_the_shipped_rule_is_the_fit_of_its_validation_rows():
-    """The rule v2 carries is refitted, key for key, from the validation rows synthdet-abstain scored."""
-    stored = json.loads((SHIPPED_MODEL / "assets" / "calibration.json").read_text())["abstention"]
-    rows = shipped_rows()
+@pytest.mark.parametrize("name", ["v2", "v4"])
+def test_the_shipped_rules_are_the_fit_of_their_validation_rows(name):
+    """The rule v2 (and v4, with its streams) carries is refitted, key for key, from the validation rows
+    synthdet-abstain scored."""
+    exported = SHIPPED_MODEL.parents[1]
+    if name == "v2":
+        stored = json.loads((SHIPPED_MODEL / "assets" / "calibration.json").read_text())["abstention"]
+        sidecar = json.loads((exported / "tflite" / "synthdet_v2_int8.tflite.json").read_text())
+        assert sidecar["calibration"]["abstention"] == stored
+    else:
+        stored = json.loads((exported / "synthdet_fused_v4.json").read_text())["calibration"]["abstention"]
+        assert stored["streams"]["disagree"]["trusted"] is False
+    rows = shipped_rows(name)
     assert {r["split"] for r in rows} == {"val"}  # fitted on validation only
     refit = abstention.fit_rule(rows, stored["threshold"], fitted_on=stored["fitted_on"])
     assert {**refit, "ranges": stored["ranges"]} == stored
-    sidecar = json.loads((SHIPPED_MODEL.parents[1] / "tflite" / "synthdet_v2_int8.tflite.json").read_text())
-    assert sidecar["calibration"]["abstention"] == stored
 
 
 def test_the_validation_rows_are_what_the_chain_and_the_model_give(shared_dev, tmp_path):
