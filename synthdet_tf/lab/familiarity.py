@@ -43,11 +43,23 @@ def balanced(labels, calls) -> float:
     return float(np.mean(parts)) if len(parts) == 2 else float("nan")
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def reading_parser(doc: str) -> argparse.ArgumentParser:
+    """The flags naming what synthdet-abstain scored: its workdir, the labelled folder, the external check."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--data_dir", required=True)
     ap.add_argument("--external", default=None)
+    return ap
+
+
+def readings(args) -> list[tuple]:
+    """(split, chain, root) of each reading: validation and test as-is, the external check as-is and matched."""
+    found = [("val", "as_is", args.data_dir), ("test", "as_is", args.data_dir)]
+    return found + ([("external", c, args.external) for c in ("as_is", "matched")] if args.external else [])
+
+
+def main():
+    ap = reading_parser(__doc__)
     ap.add_argument("--base", default="exported/synthdet/2")
     ap.add_argument("--bank", type=int, default=3000, help="training images in the bank (a seeded sample)")
     ap.add_argument("--k", type=int, default=10)
@@ -62,10 +74,8 @@ def main():
     train = split_items(Detector.load(args.base), args.data_dir, "train")
     pick = np.random.default_rng(0).permutation(len(train))[: args.bank]
     bank = _unit(embed_files(base, [train[i][1] for i in pick])[0])
-    readings = [("val", "as_is", args.data_dir), ("test", "as_is", args.data_dir)]
-    readings += [("external", c, args.external) for c in ("as_is", "matched")] if args.external else []
     threshold, out = Detector.load(args.base).threshold, {}
-    for split, chain, root in readings:
+    for split, chain, root in readings(args):
         paths, labels, probs = rows_paths(args.workdir, split, chain, root)
         feats, _, kept, _ = embed_files(base, paths)
         d = knn_distance(bank, _unit(feats), args.k)

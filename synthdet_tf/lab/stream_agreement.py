@@ -8,7 +8,6 @@ own stored threshold; prints, per reading, the share where they disagree and the
 accuracy where they agree and where they do not. Reads the files synthdet-abstain scored, in their order.
 """
 
-import argparse
 import json
 
 import numpy as np
@@ -19,22 +18,18 @@ def _logit(p: float) -> float:
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--workdir", required=True)
-    ap.add_argument("--data_dir", required=True)
-    ap.add_argument("--external", default=None)
+    from synthdet_tf.lab.familiarity import balanced, reading_parser, readings, rows_paths
+
+    ap = reading_parser(__doc__)
     ap.add_argument("--model", default="exported/synthdet_fused_v4.json")
     args = ap.parse_args()
     from synthdet_tf.detect.backends import load_backend
     from synthdet_tf.detect.views import pool_logits
-    from synthdet_tf.lab.familiarity import balanced, rows_paths
 
     fused = load_backend(args.model)
     cuts = {m: _logit(getattr(fused, m).calibration["threshold"]) for m in ("whole", "local")}
     fused_cut = _logit(fused.calibration["threshold"])
-    readings = [("val", "as_is", args.data_dir), ("test", "as_is", args.data_dir)]
-    readings += [("external", c, args.external) for c in ("as_is", "matched")] if args.external else []
-    for split, chain, root in readings:
+    for split, chain, root in readings(args):
         paths, labels, _ = rows_paths(args.workdir, split, chain, root)
         found = []
         for start in range(0, len(paths), 16):
