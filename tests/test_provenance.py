@@ -242,3 +242,25 @@ def exif_jpeg(tags: dict) -> bytes:
     buf = io.BytesIO()
     image.save(buf, "JPEG", exif=exif)
     return buf.getvalue()
+
+
+def test_png_text_chunks_read_without_decoding_match_pillows(shared_dev):
+    """tEXt, zTXt and iTXt (compressed or not, before or after the image data), and every dev PNG."""
+    from synthdet_tf.detect.provenance import png_text_chunks
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("parameters", "Steps: 20, Sampler: Euler")
+    info.add_text("prompt", '{"a": 1}', zip=True)
+    info.add_itxt("Description", "un chat — Job ID: x", lang="fr", tkey="Beschreibung")
+    info.add_itxt("Comment", '{"signed_hash": "é"}', zip=True)
+    buf = io.BytesIO()
+    Image.fromarray(random_rgb()).save(buf, "PNG", pnginfo=info)
+    made = buf.getvalue()
+    iend = made.rindex(b"IEND") - 4  # the same chunks again after the image data, where Pillow must decode to look
+    late = made[:iend] + made[made.index(b"tEXt") - 4 : made.index(b"IDAT") - 4] + made[iend:]
+    dev = [p.read_bytes() for p in sorted(shared_dev.rglob("*.png"))[:300]]
+    files = [made, late] + [c for c in dev if c.startswith(b"\x89PNG")]  # a few dev .png files are JPEGs
+    for contents in files:
+        with Image.open(io.BytesIO(contents)) as image:
+            assert png_text_chunks(contents) == dict(image.text)
+    assert png_text_chunks(made)["Description"] == "un chat — Job ID: x"

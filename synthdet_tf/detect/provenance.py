@@ -18,6 +18,7 @@ import html
 import io
 import json
 import re
+import zlib
 
 from PIL import Image
 
@@ -224,6 +225,34 @@ def _xmp_credit(p: Provenance, contents: bytes) -> None:
             p.generator_tags[f"XMP Credit '{credit[:60]}'"] = tool
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_TEXT = 1 << 20  # Pillow's own cap on a decompressed text chunk (PngImagePlugin.MAX_TEXT_CHUNK)
+
+
+def png_text_chunks(contents: bytes) -> dict:
+    """{key: text} of a PNG's tEXt, zTXt and iTXt chunks, as Pillow's `image.text` gives them (a later chunk
+    wins), read from the chunk list alone: Pillow decodes every pixel to reach chunks after the image data."""
+    out, pos = {}, len(PNG_SIGNATURE)
+    while pos + 8 <= len(contents):
+        length, kind = int.from_bytes(contents[pos : pos + 4], "big"), contents[pos + 4 : pos + 8]
+        data, pos = contents[pos + 8 : pos + 8 + length], pos + 12 + length
+        if kind == b"IEND":
+            break
+        key, _, rest = data.partition(b"\0")
+        try:
+            if kind == b"tEXt":
+                out[key.decode("latin-1")] = rest.decode("latin-1")
+            elif kind == b"zTXt":
+                out[key.decode("latin-1")] = zlib.decompressobj().decompress(rest[1:], MAX_TEXT).decode("latin-1")
+            elif kind == b"iTXt":
+                compressed, text = rest[0], rest[2:].partition(b"\0")[2].partition(b"\0")[2]
+                text = zlib.decompressobj().decompress(text, MAX_TEXT) if compressed else text
+                out[key.decode("latin-1")] = text.decode("utf-8")
+        except (zlib.error, IndexError, UnicodeDecodeError):
+            continue  # a damaged chunk is skipped, as Pillow skips it
+    return out
+
+
 def _xmp_creator_tool(contents: bytes) -> str | None:
     match = XMP_CREATOR_TOOL.search(contents)
     if not match:
@@ -245,8 +274,9 @@ def read_provenance(contents: bytes) -> Provenance:
         with Image.open(io.BytesIO(contents)) as image:
             fmt = image.format
             if fmt == "PNG":
-                _png_text(p, getattr(image, "text", {}))
-            exif = image.getexif()
+                _png_text(p, png_text_chunks(contents))
+            # A PNG's EXIF lives in an eXIf chunk; without one, getexif would decode every pixel to look for it.
+            exif = image.getexif() if fmt != "PNG" or b"eXIf" in contents else Image.Exif()
             p.exif_software = (str(exif.get(EXIF_SOFTWARE)).strip() or None) if exif.get(EXIF_SOFTWARE) else None
             camera = " ".join(str(exif.get(t)).strip() for t in (EXIF_MAKE, EXIF_MODEL) if exif.get(t))
             p.camera = camera or None
