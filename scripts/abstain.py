@@ -12,8 +12,9 @@ external check (as-is and processing-matched, evaluation only) are read before a
 abstention.json, report.md and risk_coverage.png. Scored rows are cached, so a re-run resumes.
 
 --store writes the rule into the model's calibration document (a SavedModel's assets/calibration.json, a
-training workdir's calibration.json, a .tflite file's sidecar, a fused detector's .json), where detect, scan, the app and the serving
-client (--calibration) read it; a rule already there is replaced only with --overwrite.
+training workdir's calibration.json, a .tflite file's sidecar, a fused detector's .json), where detect,
+scan, the app and the serving client (--calibration) read it; a rule already there is replaced only with
+--overwrite.
 """
 
 import json
