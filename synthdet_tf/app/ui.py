@@ -64,8 +64,11 @@ def why_panel(a) -> str:
         f"{r['fake_probability']:.3f} against threshold {r['threshold']:.3f}: pixel label {r['label']}")
     h, marks, p = r.get("history") or {}, r.get("marks"), r.get("provenance") or {}
     deciding = [m["mark"] for m in marks or () if m.get("decides")]
+    trust = a.trust
+    if trust and r["verdict_reason"] and r["verdict_reason"] in trust:  # said in the first row already
+        trust = trust.split(":", 1)[0] + " (the reason above)"
     rows = {"verdict because": r["verdict_reason"], "pixels": score,
-            "history": f"{h.get('summary') or 'not read'}; {a.trust}" if a.trust else h.get("summary"),
+            "history": f"{h.get('summary') or 'not read'}; {trust}" if trust else h.get("summary"),
             "marks": ("declares AI generation" if p.get("declares_ai") else "no declaration") + "; "
                      + ("deciding mark: " + ", ".join(deciding) if deciding else "not read" if marks is None
                         else "no deciding mark")}
