@@ -65,6 +65,13 @@ def draw(rng, idx_real, idx_fake, k):
     return rng.choice(idx_real, k, replace=False), rng.choice(idx_fake, k, replace=False)
 
 
+def adapt_draw(cache: "Cache", rng, reals, fakes, k, method, base_head, seed, replay):
+    """(the k + k files drawn, kernel, bias, threshold): one k-shot adaptation, as both protocols make it."""
+    r, f = draw(rng, reals, fakes, k)
+    train = np.concatenate([r, f])
+    return (train, *adapt_once(method, cache.x[train], cache.y[train], base_head, seed, replay))
+
+
 def ba_at(x, y, kernel, bias, threshold) -> float:
     return crossval.balanced_accuracy(y, crossval.sigmoid(x @ kernel + bias) >= threshold)
 
@@ -91,11 +98,10 @@ def external_curves(ext: Cache, dev: Cache | None, base_head, base_threshold, me
             for method in methods:
                 scores, kept = [], []
                 for d in range(draws):
-                    r, f = draw(np.random.default_rng(1000 * k + d), reals, fakes, k)
-                    train = np.concatenate([r, f])
-                    test = np.setdiff1d(np.flatnonzero(here), train)
                     replay = replay_of(dev, REPLAY_PER_CLASS, d) if dev is not None else None
-                    kernel, bias, t = adapt_once(method, ext.x[train], ext.y[train], base_head, d, replay)
+                    train, kernel, bias, t = adapt_draw(ext, np.random.default_rng(1000 * k + d), reals, fakes, k,
+                                                        method, base_head, d, replay)
+                    test = np.setdiff1d(np.flatnonzero(here), train)
                     scores.append(ba_at(ext.x[test], ext.y[test], kernel, bias, t))
                     if dev is not None:
                         kept.append(keeps(dev, kernel, bias, t, faces))
@@ -133,10 +139,9 @@ def family_curves(dev: Cache, base_head, base_threshold, methods, draws, ks=(8, 
             for method in methods:
                 fam, other = [], []
                 for d in range(draws):
-                    r, f = draw(np.random.default_rng(7 * k + d), pool_r, pool_f, k)
-                    train = np.concatenate([r, f])
                     replay = replay_of(dev, REPLAY_PER_CLASS, d, exclude=fam_fakes)
-                    kernel, bias, t = adapt_once(method, dev.x[train], dev.y[train], base_head, d, replay)
+                    _, kernel, bias, t = adapt_draw(dev, np.random.default_rng(7 * k + d), pool_r, pool_f, k, method,
+                                                    base_head, d, replay)
                     fam.append(ba_at(dev.x[t_fam], dev.y[t_fam], kernel, bias, t))
                     other.append(ba_at(dev.x[t_other], dev.y[t_other], kernel, bias, t))
                 rows.append({"method": method, "family": family, "k": k, "ba_family": float(np.mean(fam)),
